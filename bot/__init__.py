@@ -1,0 +1,5 @@
+"""promobot: safe, visible MLflow model promotions from Slack."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

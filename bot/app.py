@@ -1,0 +1,118 @@
+"""The composition root: builds the domain and the Bolt app from Settings. Nothing at import."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.domain.approvers import AnyoneMayApprove, ApproverCheck, StaticApprovers
+from bot.domain.clock import Clock, utc_now
+from bot.domain.rules import DomainContext, Rules
+from bot.domain.service import Promotions
+from bot.registry.protocol import ModelRegistry
+from bot.settings import Settings
+from storage.db import UnitOfWork, create_db_engine, init_db
+
+if TYPE_CHECKING:
+    from slack_bolt import App
+    from slack_sdk import WebClient
+
+log = logging.getLogger(__name__)
+
+#: Listener threads. Each listener acks first, so a slow MLflow never delays the ack as
+#: long as a thread is free; size this above the number of concurrent slow requests.
+LISTENER_THREADS = 64
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What one promobot process runs on: settings, the domain and (for Slack) the app."""
+
+    settings: Settings
+    promotions: Promotions
+
+
+def build_registry(settings: Settings) -> ModelRegistry:
+    from bot.registry.mlflow_stages import MlflowStageRegistry
+
+    return MlflowStageRegistry.from_uri(settings.mlflow_tracking_uri, settings.mlflow_registry_uri)
+
+
+def build_promotions(
+    settings: Settings,
+    *,
+    registry: ModelRegistry | None = None,
+    approvers: ApproverCheck | None = None,
+    clock: Clock = utc_now,
+) -> Promotions:
+    """The domain with its database (tables created if missing) and registry."""
+    engine = create_db_engine(settings.database_url)
+    init_db(engine)
+    context = DomainContext(
+        registry=registry or build_registry(settings),
+        unit_of_work=UnitOfWork(engine),
+        rules=Rules(
+            require_staging=settings.require_staging,
+            request_ttl=settings.request_ttl,
+            mlflow_ui_url=settings.mlflow_ui_url,
+        ),
+        approvers=approvers
+        or (StaticApprovers(settings.approvers) if settings.approvers else AnyoneMayApprove()),
+        clock=clock,
+    )
+    return Promotions.build(context)
+
+
+def build_web_client(settings: Settings) -> WebClient:
+    """A Slack Web API client at PROMOBOT_SLACK_API_URL that retries 429s and 5xx errors."""
+    from slack_sdk import WebClient
+    from slack_sdk.http_retry.builtin_handlers import (
+        ConnectionErrorRetryHandler,
+        RateLimitErrorRetryHandler,
+        ServerErrorRetryHandler,
+    )
+
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    return WebClient(
+        token=token,
+        base_url=settings.slack_api_url,
+        timeout=10,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=1),
+            RateLimitErrorRetryHandler(max_retry_count=2),
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def create_app(
+    settings: Settings,
+    *,
+    registry: ModelRegistry | None = None,
+    clock: Clock = utc_now,
+    web_client: WebClient | None = None,
+) -> tuple[App, Runtime]:
+    """Build the Bolt app with every listener registered, and the runtime behind it."""
+    from slack_bolt import App
+
+    from bot.slack import actions, commands, errors
+    from bot.slack.approvers import SlackApprovers
+
+    client = web_client or build_web_client(settings)
+    approvers = SlackApprovers(client, settings.approvers) if settings.approvers else None
+    promotions = build_promotions(settings, registry=registry, approvers=approvers, clock=clock)
+    secret = settings.slack_signing_secret
+    app = App(
+        client=client,
+        signing_secret=secret.get_secret_value() if secret else None,
+        token_verification_enabled=False,
+        process_before_response=False,
+        listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
+        logger=logging.getLogger("bot.slack.bolt"),
+    )
+    commands.register(app, promotions, settings.command)
+    actions.register(app, promotions)
+    errors.register(app)
+    return app, Runtime(settings, promotions)

@@ -1,0 +1,97 @@
+"""Runners for each CLI command. They use the same domain services as Slack."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+from collections.abc import Callable
+from functools import wraps
+
+from bot.errors import PromobotError, UsageError
+
+
+def _reports_errors(
+    run: Callable[[argparse.Namespace], int],
+) -> Callable[[argparse.Namespace], int]:
+    """Print domain errors as one clear line on stderr (exit 2 for usage, 1 otherwise)."""
+
+    @wraps(run)
+    def wrapper(args: argparse.Namespace) -> int:
+        try:
+            return run(args)
+        except PromobotError as exc:
+            print(f"promobot: {exc.message}", file=sys.stderr)
+            return 2 if isinstance(exc, UsageError) else 1
+
+    return wrapper
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    from bot.settings import Settings
+
+    return Settings()
+
+
+@_reports_errors
+def run_demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo as demo
+
+    return demo(_settings())
+
+
+@_reports_errors
+def run_serve(args: argparse.Namespace) -> int:
+    from bot.serve import serve
+
+    settings = _settings()
+    return serve(settings, host=args.host, port=args.port or settings.port, socket=args.socket)
+
+
+@_reports_errors
+def run_list_versions(args: argparse.Namespace) -> int:
+    from bot.app import build_promotions
+
+    promotions = build_promotions(_settings())
+    listing = promotions.reads.list_versions(model=args.model_name)
+    print("Version Stage")
+    for version in sorted(listing.versions, key=lambda v: v.version):
+        print(f"{version.version} {version.stage}")
+    return 0
+
+
+@_reports_errors
+def run_transition_stage(args: argparse.Namespace) -> int:
+    from bot.cli.transition import transition_stage
+
+    actor = args.actor or f"cli:{getpass.getuser()}"
+    return transition_stage(
+        _settings(),
+        model=args.model_name,
+        version_text=args.model_version,
+        stage_text=args.stage,
+        actor=actor,
+        channel=args.channel,
+    )
+
+
+@_reports_errors
+def run_history(args: argparse.Namespace) -> int:
+    from bot.app import build_promotions
+
+    history = build_promotions(_settings()).reads.history(model=args.model_name, limit=args.limit)
+    if not history.events:
+        print(f"No decisions recorded for model '{args.model_name}'.")
+    for e in history.events:
+        request = f" request #{e.request_id}" if e.request_id else ""
+        comment = f" ({e.comment})" if e.comment else ""
+        print(
+            f"{e.at:%Y-%m-%d %H:%M:%S} UTC {e.event} version {e.version} "
+            f"{e.from_stage} -> {e.to_stage} by {e.actor}{request}{comment}"
+        )
+    return 0
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")

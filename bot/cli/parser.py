@@ -1,0 +1,52 @@
+"""The argument parser; each sub-command points at a runner in bot.cli.commands."""
+
+from __future__ import annotations
+
+import argparse
+
+from bot import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from bot.cli import commands
+
+    parser = argparse.ArgumentParser(
+        prog="promobot",
+        description="Safe, visible MLflow model promotions from Slack.",
+    )
+    parser.add_argument("--version", action="version", version=f"promobot {__version__}")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="walk through a promotion on embedded defaults (no Slack)")
+    demo.set_defaults(run=commands.run_demo)
+
+    serve = sub.add_parser("serve", help="run the Slack app (HTTP, or Socket Mode with --socket)")
+    serve.add_argument("--port", type=int, default=None, help="HTTP port (default: $PORT or 3000)")
+    serve.add_argument("--host", default="0.0.0.0", help="address to bind (default: 0.0.0.0)")
+    serve.add_argument("--socket", action="store_true", help="use Socket Mode (SLACK_APP_TOKEN)")
+    serve.set_defaults(run=commands.run_serve)
+
+    models = sub.add_parser("models", help="list versions and move them between stages")
+    models_sub = models.add_subparsers(title="models commands", metavar="COMMAND", required=True)
+    listing = models_sub.add_parser("list-versions", help="print every version and its stage")
+    listing.add_argument("--model-name", required=True)
+    listing.set_defaults(run=commands.run_list_versions)
+    move = models_sub.add_parser(
+        "transition-stage", help="move a version; Production files a request for approval"
+    )
+    move.add_argument("--model-name", required=True)
+    move.add_argument("--version", required=True, dest="model_version")
+    move.add_argument("--stage", required=True, help="None, Staging, Production or Archived")
+    move.add_argument("--actor", default=None, help="who is asking (default: cli:$USER)")
+    move.add_argument(
+        "--channel",
+        default=None,
+        help="Slack channel for the approval card (default: $PROMOBOT_APPROVAL_CHANNEL)",
+    )
+    move.set_defaults(run=commands.run_transition_stage)
+
+    history = sub.add_parser("history", help="print the recorded decisions for a model")
+    history.add_argument("--model-name", required=True)
+    history.add_argument("--limit", type=int, default=50)
+    history.set_defaults(run=commands.run_history)
+    return parser

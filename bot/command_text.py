@@ -1,0 +1,194 @@
+"""Parse the text after `/promote` into a typed command (pure; no Slack, no MLflow)."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from bot.errors import InvalidVersionError, UnknownStageError, UsageError
+from bot.stages import Stage, parse_stage
+
+_QUOTES = {'"': '"', "'": "'", "`": "`", "“": "”", "‘": "’"}
+
+
+@dataclass(frozen=True)
+class Help:
+    pass
+
+
+@dataclass(frozen=True)
+class ListModels:
+    pass
+
+
+@dataclass(frozen=True)
+class ListVersions:
+    model: str
+
+
+@dataclass(frozen=True)
+class Move:
+    model: str
+    version: int
+    stage: Stage
+
+
+@dataclass(frozen=True)
+class Archive:
+    model: str
+    version: int
+
+
+@dataclass(frozen=True)
+class Rollback:
+    model: str
+    version: int | None
+
+
+@dataclass(frozen=True)
+class ShowHistory:
+    model: str
+
+
+@dataclass(frozen=True)
+class ShowPending:
+    pass
+
+
+@dataclass(frozen=True)
+class Cancel:
+    request_id: int
+    comment: str
+
+
+Command = (
+    Help
+    | ListModels
+    | ListVersions
+    | Move
+    | Archive
+    | Rollback
+    | ShowHistory
+    | ShowPending
+    | Cancel
+)
+
+USAGE_LINES = (
+    ("help", "this help"),
+    ("list", "every model with its Production and Staging versions"),
+    ("list <model>", "every version of a model with stage, aliases and metrics"),
+    ("<model> <version> <stage>", "move a version; Production needs an approver"),
+    ("archive <model> <version>", "archive a version (the Production one needs approval)"),
+    ("rollback <model> [<version>]", "bring back the previous Production version"),
+    ("history <model>", "the recorded decisions, newest first"),
+    ("pending", "the open requests"),
+    ("cancel <request-id>", "withdraw your own request"),
+)
+
+
+def parse_command(text: str) -> Command:
+    """Parse command text as Slack sends it (with &amp; &lt; &gt; escaped)."""
+    text = html.unescape(text).strip() if "&" in text else text.strip()
+    words = text.split()
+    if not words or words[0].lower() == "help":
+        return Help()
+    keyword, rest = words[0].lower(), _after_first_word(text)
+    if _looks_like_move(words):
+        return _parse_move(text, words)
+    if keyword == "list":
+        return ListVersions(_model(rest, "list <model>")) if rest else ListModels()
+    if keyword == "pending" and not rest:
+        return ShowPending()
+    if keyword == "history":
+        return ShowHistory(_model(rest, "history <model>"))
+    if keyword == "cancel":
+        return _parse_cancel(rest)
+    if keyword == "archive":
+        model, version = _model_and_version(rest, "archive <model> <version>")
+        return Archive(model, version)
+    if keyword == "rollback":
+        return _parse_rollback(rest)
+    if len(words) >= 3:
+        return _parse_move(text, words)  # reports the bad version or stage precisely
+    raise UsageError(f"I don't know the command '{words[0]}'. Try `help` for the commands.")
+
+
+def _looks_like_move(words: list[str]) -> bool:
+    if len(words) < 3 or words[0].lower() in {"archive", "rollback", "cancel"}:
+        return False
+    try:
+        parse_stage(words[-1])
+        _version(words[-2])
+    except (UnknownStageError, InvalidVersionError):
+        return False
+    return True
+
+
+def _parse_move(text: str, words: list[str]) -> Move:
+    body = text
+    if words[0].lower() == "promote" and len(words) >= 4:
+        body = _after_first_word(text)
+    head, version_text, stage_text = body.rsplit(maxsplit=2)
+    version = _version(version_text)
+    stage = parse_stage(stage_text)
+    return Move(_model(head, "<model> <version> <stage>"), version, stage)
+
+
+def _parse_rollback(rest: str) -> Rollback:
+    if not rest:
+        raise UsageError("Missing the model. Usage: `rollback <model> [<version>]`.")
+    parts = rest.rsplit(maxsplit=1)
+    if len(parts) == 2 and _is_version(parts[1]):
+        return Rollback(_model(parts[0], "rollback <model> [<version>]"), _version(parts[1]))
+    return Rollback(_model(rest, "rollback <model> [<version>]"), None)
+
+
+def _parse_cancel(rest: str) -> Cancel:
+    parts = rest.split(maxsplit=1)
+    if not parts:
+        raise UsageError("Missing the request id. Usage: `cancel <request-id>`, e.g. `cancel 12`.")
+    number = parts[0].lstrip("#")
+    if not number.isdigit() or int(number) < 1:
+        raise UsageError(f"'{parts[0]}' is not a request id. Request ids are numbers like 12.")
+    return Cancel(int(number), parts[1] if len(parts) > 1 else "")
+
+
+def _model_and_version(rest: str, usage: str) -> tuple[str, int]:
+    parts = rest.rsplit(maxsplit=1)
+    if len(parts) < 2:
+        raise UsageError(f"Missing arguments. Usage: `{usage}`.")
+    return _model(parts[0], usage), _version(parts[1])
+
+
+def _model(text: str, usage: str) -> str:
+    name = text.strip()
+    if len(name) >= 2 and _QUOTES.get(name[0]) == name[-1]:
+        name = name[1:-1].strip()
+    if not name:
+        raise UsageError(f"Missing the model name. Usage: `{usage}`.")
+    return name
+
+
+def _is_version(text: str) -> bool:
+    try:
+        _version(text)
+    except InvalidVersionError:
+        return False
+    return True
+
+
+def parse_version(text: str) -> int:
+    """A version number as typed: `3`, `v3` or `#3`."""
+    return _version(text)
+
+
+def _version(text: str) -> int:
+    digits = text[1:] if text[:1] in {"v", "V", "#"} else text
+    if not digits.isascii() or not digits.isdigit() or int(digits) < 1 or len(digits) > 9:
+        raise InvalidVersionError(text)
+    return int(digits)
+
+
+def _after_first_word(text: str) -> str:
+    parts = text.split(maxsplit=1)
+    return parts[1].strip() if len(parts) > 1 else ""

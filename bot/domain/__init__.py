@@ -1,0 +1,3 @@
+"""The Slack-free domain: promotion rules, decisions and read models."""
+
+from __future__ import annotations

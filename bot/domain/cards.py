@@ -1,0 +1,45 @@
+"""Gathering what an approval card shows: the candidate and current Production, with metrics."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from bot.domain.results import CardDetails
+from bot.domain.rules import DomainContext
+from bot.errors import PromobotError
+from bot.stages import Stage
+from storage.models import PromotionRequest
+
+
+def card_details(context: DomainContext, request: PromotionRequest) -> CardDetails:
+    """Read the registry for the card; a registry failure leaves the details out, not the card."""
+    ui_url = model_ui_url(context.rules.mlflow_ui_url, request.model_name, request.version)
+    try:
+        versions = context.registry.list_versions(request.model_name)
+    except PromobotError as exc:
+        return CardDetails(
+            request=request, candidate=None, ui_url=ui_url, registry_error=exc.message
+        )
+    candidate = next((v for v in versions if v.version == request.version), None)
+    production = [
+        v for v in versions if v.stage == Stage.PRODUCTION and v.version != request.version
+    ]
+    run_ids = [v.run_id for v in [candidate, *production] if v is not None and v.run_id]
+    try:
+        metrics = context.registry.run_metrics(run_ids)
+    except PromobotError:
+        metrics = {}
+    return CardDetails(
+        request=request,
+        candidate=candidate,
+        candidate_metrics=metrics.get(candidate.run_id or "", {}) if candidate else {},
+        production=tuple((v, metrics.get(v.run_id or "", {})) for v in production),
+        ui_url=ui_url,
+    )
+
+
+def model_ui_url(base: str | None, model: str, version: int) -> str | None:
+    """Link to the version's page in the MLflow UI, when the UI's address is configured."""
+    if not base:
+        return None
+    return f"{base.rstrip('/')}/#/models/{quote(model, safe='')}/versions/{version}"

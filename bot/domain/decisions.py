@@ -1,0 +1,317 @@
+"""Deciding requests: approve, reject, cancel, retry and expire, each applied at most once.
+
+Every status change goes through `queries.claim_request`, one conditional UPDATE, so of any
+number of concurrent clicks exactly one wins and the rest are told who decided and when.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from bot.domain.results import Decision, Outcome
+from bot.domain.rules import DomainContext
+from bot.domain.tags import decision_tags, write_tags
+from bot.errors import (
+    NotAllowedError,
+    RegistryUnavailableError,
+    RequestClosedError,
+    RequestNotFoundError,
+    VersionNotFoundError,
+)
+from bot.stages import Stage
+from storage import queries
+from storage.models import DecisionEvent, EventKind, PromotionRequest, RequestStatus
+
+log = logging.getLogger(__name__)
+
+
+class DecisionService:
+    """What approvers and requesters do to an open request."""
+
+    def __init__(self, context: DomainContext) -> None:
+        self._ctx = context
+
+    def approve(self, *, request_id: int, actor: str) -> Decision:
+        """Approve and apply a pending request; refuse the requester and non-approvers."""
+        request = self._load_open(request_id, RequestStatus.PENDING)
+        self._check_approver(request, actor, "approve")
+        now = self._ctx.clock()
+        if now >= request.expires_at:
+            return self._expire(request, now)
+        with self._ctx.unit_of_work() as session:
+            won = queries.claim_request(
+                session=session,
+                request_id=request_id,
+                from_statuses=[RequestStatus.PENDING],
+                to_status=RequestStatus.APPROVED,
+                actor=actor,
+                now=now,
+                unexpired=True,
+            )
+            if won:
+                queries.add_event(
+                    session=session, event=_event(request, EventKind.APPROVED, actor, now)
+                )
+        if not won:
+            return self._lost_race(request_id, now)
+        return self._apply(request_id, actor)
+
+    def retry(self, *, request_id: int, actor: str) -> Decision:
+        """Apply again a request whose registry change failed (for example during an outage)."""
+        request = self._load_open(request_id, RequestStatus.FAILED)
+        if actor != request.decided_by:
+            self._check_approver(request, actor, "retry")
+        now = self._ctx.clock()
+        with self._ctx.unit_of_work() as session:
+            won = queries.claim_request(
+                session=session,
+                request_id=request_id,
+                from_statuses=[RequestStatus.FAILED],
+                to_status=RequestStatus.APPROVED,
+                actor=actor,
+                now=now,
+            )
+            if won:
+                queries.add_event(
+                    session=session,
+                    event=_event(request, EventKind.APPROVED, actor, now, "retry"),
+                )
+        if not won:
+            raise RequestClosedError(self._reload(request_id))
+        return self._apply(request_id, actor)
+
+    def reject(self, *, request_id: int, actor: str, comment: str = "") -> Decision:
+        """Reject a pending request. The requester's own Reject withdraws it instead."""
+        request = self._load_open(request_id, RequestStatus.PENDING)
+        if actor == request.requested_by:
+            return self.cancel(request_id=request_id, actor=actor)
+        self._check_approver(request, actor, "reject")
+        return self._close(request, actor, RequestStatus.REJECTED, EventKind.REJECTED, comment)
+
+    def cancel(self, *, request_id: int, actor: str, comment: str = "") -> Decision:
+        """Withdraw a pending or failed request; only its requester may."""
+        request = self._load_open(request_id, RequestStatus.PENDING, RequestStatus.FAILED)
+        if actor != request.requested_by:
+            self._refuse(request, actor, "cancel: not the requester")
+            raise NotAllowedError(
+                f"Only the requester ({request.requested_by}) can cancel request #{request_id}."
+            )
+        return self._close(request, actor, RequestStatus.CANCELLED, EventKind.CANCELLED, comment)
+
+    def expire_overdue(self) -> list[Decision]:
+        """Expire every pending request past its expiry time (run periodically)."""
+        now = self._ctx.clock()
+        with self._ctx.unit_of_work() as session:
+            overdue = queries.list_overdue_requests(session=session, now=now)
+        decisions = [self._expire(r, now, raise_if_lost=False) for r in overdue]
+        return [d for d in decisions if d.outcome == Outcome.EXPIRED]
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _load_open(self, request_id: int, *statuses: RequestStatus) -> PromotionRequest:
+        request = self._reload(request_id)
+        if request.status not in statuses:
+            raise RequestClosedError(request)
+        return request
+
+    def _reload(self, request_id: int) -> PromotionRequest:
+        with self._ctx.unit_of_work() as session:
+            request = queries.get_request(session=session, request_id=request_id)
+        if request is None:
+            raise RequestNotFoundError(request_id)
+        return request
+
+    def _check_approver(self, request: PromotionRequest, actor: str, verb: str) -> None:
+        if actor == request.requested_by:
+            self._refuse(request, actor, f"{verb}: self-approval")
+            raise NotAllowedError(
+                f"You requested #{request.id} yourself, so someone else must {verb} it. "
+                "A move to Production always needs a second person."
+            )
+        if not self._ctx.approvers.may_approve(actor):
+            self._refuse(request, actor, f"{verb}: not an approver")
+            raise NotAllowedError(
+                f"You are not on the approver list, so you cannot {verb} #{request.id}. "
+                f"Approvers: {self._ctx.approvers.describe()}."
+            )
+
+    def _refuse(self, request: PromotionRequest, actor: str, why: str) -> None:
+        now = self._ctx.clock()
+        with self._ctx.unit_of_work() as session:
+            queries.add_event(
+                session=session, event=_event(request, EventKind.REFUSED, actor, now, why)
+            )
+
+    def _close(
+        self,
+        request: PromotionRequest,
+        actor: str,
+        status: RequestStatus,
+        kind: EventKind,
+        comment: str,
+    ) -> Decision:
+        now = self._ctx.clock()
+        assert request.id is not None
+        with self._ctx.unit_of_work() as session:
+            won = queries.claim_request(
+                session=session,
+                request_id=request.id,
+                from_statuses=[RequestStatus(request.status)],
+                to_status=status,
+                actor=actor,
+                now=now,
+                release_slot=True,
+                comment=comment or None,
+            )
+            if won:
+                queries.add_event(session=session, event=_event(request, kind, actor, now, comment))
+        if not won:
+            raise RequestClosedError(self._reload(request.id))
+        return Decision(Outcome(status.value), self._reload(request.id), actor)
+
+    def _expire(
+        self, request: PromotionRequest, now: datetime, raise_if_lost: bool = True
+    ) -> Decision:
+        assert request.id is not None
+        with self._ctx.unit_of_work() as session:
+            won = queries.claim_request(
+                session=session,
+                request_id=request.id,
+                from_statuses=[RequestStatus.PENDING],
+                to_status=RequestStatus.EXPIRED,
+                actor=None,
+                now=now,
+                release_slot=True,
+            )
+            if won:
+                queries.add_event(
+                    session=session, event=_event(request, EventKind.EXPIRED, "promobot", now)
+                )
+        current = self._reload(request.id)
+        if not won and raise_if_lost:
+            raise RequestClosedError(current)
+        return Decision(Outcome.EXPIRED if won else Outcome(current.status), current, "promobot")
+
+    def _lost_race(self, request_id: int, now: datetime) -> Decision:
+        current = self._reload(request_id)
+        if current.status == RequestStatus.PENDING and now >= current.expires_at:
+            return self._expire(current, now)
+        raise RequestClosedError(current)
+
+    def _apply(self, request_id: int, actor: str) -> Decision:
+        """Re-check the registry, then apply the approved request and record the outcome."""
+        request = self._reload(request_id)
+        registry = self._ctx.registry
+        try:
+            version = registry.get_version(request.model_name, request.version)
+            if version.stage != request.from_stage:
+                return self._finish_stale(
+                    request,
+                    actor,
+                    f"version {request.version} moved from {request.from_stage} to "
+                    f"{version.stage} since the request was made",
+                )
+            archived: list[int] = []
+            if request.to_stage == Stage.PRODUCTION:
+                archived = [
+                    v.version
+                    for v in registry.list_versions(request.model_name)
+                    if v.stage == Stage.PRODUCTION and v.version != request.version
+                ]
+            registry.transition(
+                request.model_name,
+                request.version,
+                Stage(request.to_stage),
+                archive_existing=request.to_stage == Stage.PRODUCTION,
+            )
+        except VersionNotFoundError:
+            return self._finish_stale(request, actor, f"version {request.version} no longer exists")
+        except RegistryUnavailableError as exc:
+            return self._finish_failed(request, actor, exc.detail)
+        return self._finish_applied(request, actor, archived)
+
+    def _finish_applied(
+        self, request: PromotionRequest, actor: str, archived: list[int]
+    ) -> Decision:
+        now = self._ctx.clock()
+        assert request.id is not None
+        with self._ctx.unit_of_work() as session:
+            queries.claim_request(
+                session=session,
+                request_id=request.id,
+                from_statuses=[RequestStatus.APPROVED],
+                to_status=RequestStatus.APPLIED,
+                actor=None,
+                now=now,
+                release_slot=True,
+            )
+            queries.add_event(session=session, event=_event(request, EventKind.APPLIED, actor, now))
+            for number in archived:
+                queries.add_event(
+                    session=session,
+                    event=DecisionEvent(
+                        at=now,
+                        event=EventKind.APPLIED,
+                        actor=actor,
+                        model_name=request.model_name,
+                        version=number,
+                        from_stage=Stage.PRODUCTION,
+                        to_stage=Stage.ARCHIVED,
+                        request_id=request.id,
+                        comment=f"archived: replaced by version {request.version}",
+                    ),
+                )
+        tags = decision_tags(
+            requested_by=request.requested_by, approved_by=actor, request_id=request.id, when=now
+        )
+        write_tags(self._ctx.registry, request.model_name, request.version, tags)
+        return Decision(Outcome.APPLIED, self._reload(request.id), actor, tuple(archived))
+
+    def _finish_failed(self, request: PromotionRequest, actor: str, detail: str) -> Decision:
+        return self._finish(request, actor, RequestStatus.FAILED, EventKind.FAILED, detail, False)
+
+    def _finish_stale(self, request: PromotionRequest, actor: str, detail: str) -> Decision:
+        return self._finish(request, actor, RequestStatus.STALE, EventKind.STALE, detail, True)
+
+    def _finish(
+        self,
+        request: PromotionRequest,
+        actor: str,
+        status: RequestStatus,
+        kind: EventKind,
+        detail: str,
+        release: bool,
+    ) -> Decision:
+        now = self._ctx.clock()
+        assert request.id is not None
+        with self._ctx.unit_of_work() as session:
+            queries.claim_request(
+                session=session,
+                request_id=request.id,
+                from_statuses=[RequestStatus.APPROVED],
+                to_status=status,
+                actor=None,
+                now=now,
+                release_slot=release,
+                comment=detail,
+            )
+            queries.add_event(session=session, event=_event(request, kind, actor, now, detail))
+        log.warning("request %s %s: %s", request.id, status, detail)
+        return Decision(Outcome(status.value), self._reload(request.id), actor, detail=detail)
+
+
+def _event(
+    request: PromotionRequest, kind: EventKind, actor: str, at: datetime, comment: str = ""
+) -> DecisionEvent:
+    return DecisionEvent(
+        at=at,
+        event=kind,
+        actor=actor,
+        model_name=request.model_name,
+        version=request.version,
+        from_stage=request.from_stage,
+        to_stage=request.to_stage,
+        request_id=request.id,
+        comment=comment,
+    )

@@ -1,0 +1,29 @@
+"""The configurable promotion rules and the collaborators every domain service shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from bot.domain.approvers import AnyoneMayApprove, ApproverCheck
+from bot.domain.clock import Clock, utc_now
+from bot.registry.protocol import ModelRegistry
+from storage.db import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Rules:
+    require_staging: bool = True
+    request_ttl: timedelta = timedelta(hours=24)
+    mlflow_ui_url: str | None = None
+
+
+@dataclass(frozen=True)
+class DomainContext:
+    """What the domain services need; built once by the composition root."""
+
+    registry: ModelRegistry
+    unit_of_work: UnitOfWork
+    rules: Rules = field(default_factory=Rules)
+    approvers: ApproverCheck = field(default_factory=AnyoneMayApprove)
+    clock: Clock = utc_now

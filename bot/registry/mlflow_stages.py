@@ -1,0 +1,224 @@
+"""ModelRegistry over MLflow's stage API (None, Staging, Production, Archived).
+
+MLflow is imported lazily so that `promobot --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import difflib
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from bot.errors import (
+    ModelNotFoundError,
+    RegistryRefusedError,
+    RegistryUnavailableError,
+    VersionNotFoundError,
+)
+from bot.registry.filters import model_name_filter
+from bot.registry.protocol import ModelVersion, RegisteredModel
+from bot.stages import Stage, parse_stage
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+T = TypeVar("T")
+
+_PAGE_SIZE_VERSIONS = 10_000
+_PAGE_SIZE_MODELS = 1_000
+_NOT_FOUND = "RESOURCE_DOES_NOT_EXIST"
+_USER_ERRORS = {"INVALID_PARAMETER_VALUE", "RESOURCE_ALREADY_EXISTS", "BAD_REQUEST"}
+
+
+def _from_millis(millis: int | None) -> datetime:
+    return datetime.fromtimestamp((millis or 0) / 1000, tz=UTC)
+
+
+class MlflowStageRegistry:
+    """The registry port implemented with MlflowClient and registry stages."""
+
+    def __init__(self, client: MlflowClient) -> None:
+        self._client = client
+
+    @classmethod
+    def from_uri(cls, tracking_uri: str, registry_uri: str | None = None) -> MlflowStageRegistry:
+        """Build a registry client for `tracking_uri` (and an optional separate registry)."""
+        from mlflow import MlflowClient
+
+        # Stages are deprecated in favour of aliases; promobot uses them on purpose
+        # (docs/decisions/001-registry-port.md), so the per-call warning is noise.
+        warnings.filterwarnings("ignore", category=FutureWarning, module=r"mlflow(\.|$)")
+        return cls(MlflowClient(tracking_uri=tracking_uri, registry_uri=registry_uri))
+
+    @property
+    def client(self) -> MlflowClient:
+        return self._client
+
+    def ping(self) -> None:
+        with _translated_errors():
+            self._client.search_registered_models(max_results=1)
+
+    def get_model(self, name: str) -> RegisteredModel:
+        try:
+            with _translated_errors():
+                return _to_model(self._client.get_registered_model(name))
+        except _MlflowNotFound:
+            raise ModelNotFoundError(name, self._close_names(name)) from None
+
+    def list_models(self) -> list[RegisteredModel]:
+        with _translated_errors():
+            found = _all_pages(
+                lambda token: self._client.search_registered_models(
+                    max_results=_PAGE_SIZE_MODELS, page_token=token
+                )
+            )
+        return [_to_model(m) for m in found]
+
+    def list_versions(self, name: str) -> list[ModelVersion]:
+        model = self.get_model(name)
+        name_filter = model_name_filter(name)
+        with _translated_errors():
+            found = _all_pages(
+                lambda token: self._client.search_model_versions(
+                    name_filter.filter_string, max_results=_PAGE_SIZE_VERSIONS, page_token=token
+                )
+            )
+        if name_filter.needs_exact_check:
+            found = [v for v in found if v.name == name]
+        versions = [_to_version(v, model.aliases) for v in found]
+        return sorted(versions, key=lambda v: v.version, reverse=True)
+
+    def list_all_versions(self) -> list[ModelVersion]:
+        aliases = {m.name: m.aliases for m in self.list_models()}
+        with _translated_errors():
+            found = _all_pages(
+                lambda token: self._client.search_model_versions(
+                    max_results=_PAGE_SIZE_VERSIONS, page_token=token
+                )
+            )
+        return [_to_version(v, aliases.get(v.name, {})) for v in found]
+
+    def get_version(self, name: str, version: int) -> ModelVersion:
+        try:
+            with _translated_errors():
+                found = self._client.get_model_version(name, str(version))
+        except _MlflowNotFound:
+            existing = [v.version for v in self.list_versions(name)]  # raises if no model
+            raise VersionNotFoundError(name, version, sorted(existing)) from None
+        model = self.get_model(name)
+        return _to_version(found, model.aliases)
+
+    def run_metrics(self, run_ids: Sequence[str]) -> dict[str, dict[str, float]]:
+        unique = list(dict.fromkeys(r for r in run_ids if r))
+        if not unique:
+            return {}
+        with ThreadPoolExecutor(max_workers=min(8, len(unique))) as pool:
+            results = list(pool.map(self._metrics_of, unique))
+        return {run_id: m for run_id, m in zip(unique, results, strict=True) if m is not None}
+
+    def _metrics_of(self, run_id: str) -> dict[str, float] | None:
+        try:
+            with _translated_errors():
+                return dict(self._client.get_run(run_id).data.metrics)
+        except _MlflowNotFound:
+            return None
+
+    def transition(self, name: str, version: int, stage: Stage, *, archive_existing: bool) -> None:
+        with _translated_errors():
+            self._client.transition_model_version_stage(
+                name, str(version), stage.value, archive_existing_versions=archive_existing
+            )
+
+    def record_decision(self, name: str, version: int, tags: Mapping[str, str | None]) -> None:
+        with _translated_errors():
+            current = self._client.get_model_version(name, str(version)).tags or {}
+            for key, value in tags.items():
+                if value is not None:
+                    self._client.set_model_version_tag(name, str(version), key, value)
+                elif key in current:
+                    self._client.delete_model_version_tag(name, str(version), key)
+
+    def _close_names(self, name: str) -> list[str]:
+        try:
+            names = [m.name for m in self.list_models()]
+        except RegistryUnavailableError:
+            return []
+        lowered = {n.lower(): n for n in names}
+        close = difflib.get_close_matches(name.lower(), list(lowered), n=3, cutoff=0.6)
+        return [lowered[c] for c in close]
+
+
+class _MlflowNotFound(Exception):
+    """Internal marker: MLflow answered RESOURCE_DOES_NOT_EXIST."""
+
+
+@contextmanager
+def _translated_errors() -> Iterator[None]:
+    """Turn MLflow and transport failures into domain errors the surfaces know how to show."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        yield
+    except MlflowException as exc:
+        if exc.error_code == _NOT_FOUND:
+            raise _MlflowNotFound() from exc
+        if exc.error_code in _USER_ERRORS:
+            raise RegistryRefusedError(_short(exc.message)) from exc
+        raise RegistryUnavailableError(_short(exc.message)) from exc
+    except (OSError, ConnectionError) as exc:
+        raise RegistryUnavailableError(_short(str(exc))) from exc
+    except Exception as exc:
+        # requests and SQLAlchemy errors reach us here; their base classes are not imported
+        # eagerly to keep start-up fast.
+        if type(exc).__module__.split(".")[0] in {"requests", "urllib3", "sqlalchemy"}:
+            raise RegistryUnavailableError(_short(type(exc).__name__)) from exc
+        raise
+
+
+def _short(text: str) -> str:
+    first_line = text.strip().splitlines()[0] if text.strip() else "no detail"
+    return first_line[:200]
+
+
+def _all_pages(fetch: Callable[[str | None], Any]) -> list[Any]:
+    items: list[Any] = []
+    token: str | None = None
+    while True:
+        page = fetch(token)
+        items.extend(page)
+        token = getattr(page, "token", None)
+        if not token:
+            return items
+
+
+def _to_model(found: Any) -> RegisteredModel:
+    aliases = {alias: int(version) for alias, version in (found.aliases or {}).items()}
+    return RegisteredModel(
+        name=found.name,
+        description=found.description or "",
+        updated_at=_from_millis(found.last_updated_timestamp),
+        aliases=aliases,
+    )
+
+
+def _to_version(found: Any, model_aliases: Mapping[str, int]) -> ModelVersion:
+    number = int(found.version)
+    # search_model_versions may return empty aliases; the registered model is authoritative.
+    aliases = sorted(
+        {a for a, v in model_aliases.items() if v == number} | set(found.aliases or [])
+    )
+    return ModelVersion(
+        model=found.name,
+        version=number,
+        stage=parse_stage(found.current_stage or "None"),
+        created_at=_from_millis(found.creation_timestamp),
+        updated_at=_from_millis(found.last_updated_timestamp),
+        description=found.description or "",
+        run_id=found.run_id or None,
+        aliases=tuple(aliases),
+        tags=dict(found.tags or {}),
+    )

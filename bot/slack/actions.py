@@ -1,0 +1,56 @@
+"""Approve, Reject and Retry buttons on approval cards."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.domain.results import Decision, Outcome
+from bot.domain.service import Promotions
+from bot.errors import UsageError
+from bot.slack.blocks import ACTION_APPROVE, ACTION_REJECT, ACTION_RETRY
+from bot.slack.blocks.notices import outcome_notice
+from bot.slack.publishing import update_card
+
+_EXPECTED = {
+    ACTION_APPROVE: Outcome.APPLIED,
+    ACTION_REJECT: Outcome.REJECTED,
+    ACTION_RETRY: Outcome.APPLIED,
+}
+
+
+def register(app: App, promotions: Promotions) -> None:
+    """Attach the card button listeners to `app`."""
+
+    @app.action(re.compile(f"^({ACTION_APPROVE}|{ACTION_REJECT}|{ACTION_RETRY})$"))
+    def handle_card_button(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        ack()
+        request_id = request_id_of(action)
+        actor = str(body["user"]["id"])
+        decide = {
+            ACTION_APPROVE: promotions.decisions.approve,
+            ACTION_REJECT: promotions.decisions.reject,
+            ACTION_RETRY: promotions.decisions.retry,
+        }[action["action_id"]]
+        decision = decide(request_id=request_id, actor=actor)
+        publish(decision, expected=_EXPECTED[action["action_id"]], client=client, respond=respond)
+
+
+def publish(decision: Decision, *, expected: Outcome, client: WebClient, respond: Respond) -> None:
+    """Update the card in place; tell the clicker privately when the outcome was not theirs."""
+    update_card(client, decision)
+    if decision.outcome != expected:
+        respond(response_type="ephemeral", replace_original=False, text=outcome_notice(decision))
+
+
+def request_id_of(action: dict[str, Any]) -> int:
+    """The request id a button carries; a forged or damaged value is a usage error."""
+    value = str(action.get("value") or "")
+    if not value.isascii() or not value.isdigit() or len(value) > 12:
+        raise UsageError("This button does not belong to a promobot request.")
+    return int(value)

@@ -1,0 +1,95 @@
+"""The `/promote` slash command: ack at once, parse, call one service method, reply."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.command_text import (
+    Archive,
+    Cancel,
+    Command,
+    Help,
+    ListModels,
+    ListVersions,
+    Move,
+    Rollback,
+    ShowHistory,
+    ShowPending,
+    parse_command,
+)
+from bot.domain.results import MoveApplied, RequestFiled
+from bot.domain.service import Promotions
+from bot.slack.blocks import listings
+from bot.slack.blocks.cards import Message
+from bot.slack.publishing import post_approval_card, update_card
+
+
+def register(app: App, promotions: Promotions, command_name: str) -> None:
+    """Attach the slash command listener to `app`."""
+
+    @app.command(command_name)
+    def handle_promote(
+        ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        ack()
+        parsed = parse_command(str(command.get("text") or ""))
+        reply = run_command(
+            parsed,
+            promotions=promotions,
+            client=client,
+            actor=str(command["user_id"]),
+            channel=str(command["channel_id"]),
+            command_name=command_name,
+        )
+        respond(response_type="ephemeral", **reply)
+
+
+def run_command(
+    parsed: Command,
+    *,
+    promotions: Promotions,
+    client: WebClient,
+    actor: str,
+    channel: str,
+    command_name: str,
+) -> Message:
+    """Carry out one parsed command and return the reply for the person who typed it."""
+    match parsed:
+        case Help():
+            return listings.help_message(command_name)
+        case ListModels():
+            return listings.model_overview_message(promotions.reads.list_models())
+        case ListVersions(model):
+            return listings.version_listing_message(promotions.reads.list_versions(model=model))
+        case ShowHistory(model):
+            return listings.history_message(promotions.reads.history(model=model))
+        case ShowPending():
+            return listings.pending_message(promotions.reads.pending())
+        case Move(model, version, stage):
+            moved = promotions.requests.move(model=model, version=version, stage=stage, actor=actor)
+            return _moved_or_filed(moved, promotions, client, channel)
+        case Archive(model, version):
+            moved = promotions.requests.archive(model=model, version=version, actor=actor)
+            return _moved_or_filed(moved, promotions, client, channel)
+        case Rollback(model, version):
+            filed = promotions.requests.rollback(model=model, version=version, actor=actor)
+            return _moved_or_filed(filed, promotions, client, channel)
+        case Cancel(request_id, comment):
+            decision = promotions.decisions.cancel(
+                request_id=request_id, actor=actor, comment=comment
+            )
+            update_card(client, decision)
+            return listings.cancelled_message(decision.request)
+    raise AssertionError(f"unhandled command {parsed!r}")
+
+
+def _moved_or_filed(
+    outcome: MoveApplied | RequestFiled, promotions: Promotions, client: WebClient, channel: str
+) -> Message:
+    if isinstance(outcome, MoveApplied):
+        return listings.move_applied_message(outcome)
+    post_approval_card(client, promotions, outcome, channel)
+    return listings.request_filed_message(outcome.request, posted=True)

@@ -1,0 +1,72 @@
+"""Posting and updating approval cards: the Slack side effects shared by listeners and the CLI."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.domain.results import Decision, RequestFiled
+from bot.domain.service import Promotions
+from bot.errors import PromobotError
+from bot.slack.blocks.cards import approval_card, decided_card
+
+log = logging.getLogger(__name__)
+
+
+class CardNotPostedError(PromobotError):
+    """Slack refused the approval card; the request was withdrawn so nothing is half-done."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(
+            f"I could not post the approval card here (Slack said: {error}), so the request "
+            "was withdrawn and nothing changed. In a private channel, invite the bot first "
+            "(/invite @promobot); or run the command in a public channel."
+        )
+        self.error = error
+
+
+def post_approval_card(
+    client: WebClient, promotions: Promotions, filed: RequestFiled, channel: str
+) -> str:
+    """Post the card and remember where it is; withdraw the request if Slack refuses it."""
+    request = filed.request
+    assert request.id is not None
+    try:
+        response = client.chat_postMessage(channel=channel, **approval_card(filed.details))
+    except (SlackApiError, OSError) as exc:
+        error = _slack_error(exc)
+        log.warning("approval card not posted request=%s error=%s", request.id, error)
+        promotions.decisions.cancel(
+            request_id=request.id,
+            actor=request.requested_by,
+            comment=f"approval card could not be posted: {error}",
+        )
+        raise CardNotPostedError(error) from exc
+    ts = str(response["ts"])
+    promotions.attach_card(
+        request_id=request.id, channel_id=str(response["channel"]), message_ts=ts
+    )
+    return ts
+
+
+def update_card(client: WebClient, decision: Decision) -> bool:
+    """Replace the card with the decided card; a Slack failure is logged, the decision stands."""
+    request = decision.request
+    if not request.channel_id or not request.message_ts:
+        return False
+    try:
+        client.chat_update(
+            channel=request.channel_id, ts=request.message_ts, **decided_card(decision)
+        )
+    except (SlackApiError, OSError) as exc:
+        log.error("card update failed request=%s error=%s", request.id, _slack_error(exc))
+        return False
+    return True
+
+
+def _slack_error(exc: Exception) -> str:
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
+    return type(exc).__name__

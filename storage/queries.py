@@ -1,0 +1,139 @@
+"""Typed queries. Each takes the session first and keyword-only arguments."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.engine import CursorResult
+from sqlmodel import Session, col, select
+
+from storage.models import (
+    OPEN_STATUSES,
+    DecisionEvent,
+    EventKind,
+    PromotionRequest,
+    RequestStatus,
+)
+
+
+def add_request(*, session: Session, request: PromotionRequest) -> PromotionRequest:
+    """Insert a request holding its model's open slot; IntegrityError if the slot is taken."""
+    request.open_model = request.model_name
+    session.add(request)
+    session.flush()
+    return request
+
+
+def get_request(*, session: Session, request_id: int) -> PromotionRequest | None:
+    return session.get(PromotionRequest, request_id)
+
+
+def get_open_request(*, session: Session, model_name: str) -> PromotionRequest | None:
+    statement = select(PromotionRequest).where(PromotionRequest.open_model == model_name)
+    return session.exec(statement).first()
+
+
+def list_open_requests(
+    *, session: Session, model_name: str | None = None
+) -> list[PromotionRequest]:
+    """Open requests (pending, applying or failed), oldest first."""
+    statement = select(PromotionRequest).where(col(PromotionRequest.status).in_(OPEN_STATUSES))
+    if model_name is not None:
+        statement = statement.where(PromotionRequest.model_name == model_name)
+    return list(session.exec(statement.order_by(col(PromotionRequest.id))))
+
+
+def list_overdue_requests(*, session: Session, now: datetime) -> list[PromotionRequest]:
+    """Pending requests whose expiry time has passed."""
+    statement = select(PromotionRequest).where(
+        PromotionRequest.status == RequestStatus.PENDING,
+        col(PromotionRequest.expires_at) <= now,
+    )
+    return list(session.exec(statement.order_by(col(PromotionRequest.id))))
+
+
+def claim_request(
+    *,
+    session: Session,
+    request_id: int,
+    from_statuses: Iterable[RequestStatus],
+    to_status: RequestStatus,
+    actor: str | None,
+    now: datetime,
+    unexpired: bool = False,
+    release_slot: bool = False,
+    comment: str | None = None,
+) -> bool:
+    """Atomically move a request from one of `from_statuses` to `to_status`.
+
+    This single conditional UPDATE is the only way a request changes status, so of any
+    number of concurrent callers (threads, processes, replicas) exactly one wins.
+    """
+    conditions = [
+        PromotionRequest.id == request_id,
+        col(PromotionRequest.status).in_(list(from_statuses)),
+    ]
+    if unexpired:
+        conditions.append(col(PromotionRequest.expires_at) > now)
+    values: dict[str, object] = {"status": to_status}
+    if actor is not None:
+        values.update(decided_by=actor, decided_at=now)
+    if release_slot:
+        values["open_model"] = None
+    if comment is not None:
+        values["comment"] = comment
+    result = session.exec(update(PromotionRequest).where(*conditions).values(**values))  # type: ignore[call-overload]
+    assert isinstance(result, CursorResult)
+    return result.rowcount == 1
+
+
+def attach_card(*, session: Session, request_id: int, channel_id: str, message_ts: str) -> None:
+    """Remember where a request's approval card was posted, so it can be updated later."""
+    session.exec(
+        update(PromotionRequest)  # type: ignore[call-overload]
+        .where(col(PromotionRequest.id) == request_id)
+        .values(channel_id=channel_id, message_ts=message_ts)
+    )
+
+
+def add_event(*, session: Session, event: DecisionEvent) -> DecisionEvent:
+    session.add(event)
+    session.flush()
+    return event
+
+
+def list_events(
+    *, session: Session, model_name: str | None = None, limit: int = 50
+) -> list[DecisionEvent]:
+    """Recorded decisions, newest first."""
+    statement = select(DecisionEvent)
+    if model_name is not None:
+        statement = statement.where(DecisionEvent.model_name == model_name)
+    statement = statement.order_by(col(DecisionEvent.at).desc(), col(DecisionEvent.id).desc())
+    return list(session.exec(statement.limit(limit)))
+
+
+def list_request_events(*, session: Session, request_id: int) -> list[DecisionEvent]:
+    """A request's events in the order they happened."""
+    statement = (
+        select(DecisionEvent)
+        .where(DecisionEvent.request_id == request_id)
+        .order_by(col(DecisionEvent.id))
+    )
+    return list(session.exec(statement))
+
+
+def production_history(*, session: Session, model_name: str) -> list[int]:
+    """Versions that promobot applied to Production for a model, newest first (may repeat)."""
+    statement = (
+        select(DecisionEvent.version)
+        .where(
+            DecisionEvent.model_name == model_name,
+            DecisionEvent.event == EventKind.APPLIED,
+            DecisionEvent.to_stage == "Production",
+        )
+        .order_by(col(DecisionEvent.at).desc(), col(DecisionEvent.id).desc())
+    )
+    return list(session.exec(statement))
