@@ -148,7 +148,7 @@ def _parse_cancel(rest: str) -> Cancel:
     if not parts:
         raise UsageError("Missing the request id. Usage: `cancel <request-id>`, e.g. `cancel 12`.")
     number = parts[0].lstrip("#")
-    if not number.isdigit() or int(number) < 1:
+    if not number.isascii() or not number.isdigit() or int(number) < 1 or len(number) > 18:
         raise UsageError(f"'{parts[0]}' is not a request id. Request ids are numbers like 12.")
     return Cancel(int(number), parts[1] if len(parts) > 1 else "")
 

@@ -107,10 +107,13 @@ class MlflowStageRegistry:
             with _translated_errors():
                 found = self._client.get_model_version(name, str(version))
         except _MlflowNotFound:
-            existing = [v.version for v in self.list_versions(name)]  # raises if no model
-            raise VersionNotFoundError(name, version, sorted(existing)) from None
+            raise self._version_not_found(name, version) from None
         model = self.get_model(name)
         return _to_version(found, model.aliases)
+
+    def _version_not_found(self, name: str, version: int) -> VersionNotFoundError:
+        existing = [v.version for v in self.list_versions(name)]  # raises if no model
+        return VersionNotFoundError(name, version, sorted(existing))
 
     def run_metrics(self, run_ids: Sequence[str]) -> dict[str, dict[str, float]]:
         unique = list(dict.fromkeys(r for r in run_ids if r))
@@ -128,19 +131,25 @@ class MlflowStageRegistry:
             return None
 
     def transition(self, name: str, version: int, stage: Stage, *, archive_existing: bool) -> None:
-        with _translated_errors():
-            self._client.transition_model_version_stage(
-                name, str(version), stage.value, archive_existing_versions=archive_existing
-            )
+        try:
+            with _translated_errors():
+                self._client.transition_model_version_stage(
+                    name, str(version), stage.value, archive_existing_versions=archive_existing
+                )
+        except _MlflowNotFound:
+            raise self._version_not_found(name, version) from None
 
     def record_decision(self, name: str, version: int, tags: Mapping[str, str | None]) -> None:
-        with _translated_errors():
-            current = self._client.get_model_version(name, str(version)).tags or {}
-            for key, value in tags.items():
-                if value is not None:
-                    self._client.set_model_version_tag(name, str(version), key, value)
-                elif key in current:
-                    self._client.delete_model_version_tag(name, str(version), key)
+        try:
+            with _translated_errors():
+                current = self._client.get_model_version(name, str(version)).tags or {}
+                for key, value in tags.items():
+                    if value is not None:
+                        self._client.set_model_version_tag(name, str(version), key, value)
+                    elif key in current:
+                        self._client.delete_model_version_tag(name, str(version), key)
+        except _MlflowNotFound:
+            raise self._version_not_found(name, version) from None
 
     def _close_names(self, name: str) -> list[str]:
         try:

@@ -13,6 +13,7 @@ from bot.domain.service import Promotions
 from bot.errors import UsageError
 from bot.slack.blocks import ACTION_APPROVE, ACTION_REJECT, ACTION_RETRY
 from bot.slack.blocks.notices import outcome_notice
+from bot.slack.errors import reporting_errors
 from bot.slack.publishing import update_card
 
 _EXPECTED = {
@@ -26,6 +27,7 @@ def register(app: App, promotions: Promotions) -> None:
     """Attach the card button listeners to `app`."""
 
     @app.action(re.compile(f"^({ACTION_APPROVE}|{ACTION_REJECT}|{ACTION_RETRY})$"))
+    @reporting_errors
     def handle_card_button(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:

@@ -1,10 +1,19 @@
-"""The one error handler: domain errors become private messages, the rest are logged."""
+"""The one place where listener errors become private messages.
+
+Listeners are wrapped by `reporting_errors` instead of relying on Bolt's `@app.error`
+alone: when a listener acks and then raises within Bolt's 10 ms polling interval, Bolt's
+thread runner overwrites the stored ack with None, and Slack gets a 404 or 500 instead of
+the ack (docs/decisions/003-listener-errors.md). So errors never leave a listener; the
+`@app.error` handler stays for failures inside Bolt itself.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from slack_bolt import App, Respond
 
@@ -13,26 +22,42 @@ from bot.slack.blocks.notices import error_notice, unexpected_error_notice
 
 log = logging.getLogger(__name__)
 
+F = TypeVar("F", bound=Callable[..., None])
+
+
+def reporting_errors(listener: F) -> F:
+    """Wrap a listener (called by Bolt with keyword arguments) so errors become notices."""
+
+    @functools.wraps(listener)
+    def wrapper(**kwargs: Any) -> None:
+        try:
+            listener(**kwargs)
+        except Exception as error:  # noqa: BLE001  (this is the single error boundary)
+            tell(error, kwargs.get("respond"), kwargs.get("body") or {})
+
+    return wrapper  # type: ignore[return-value]
+
+
+def tell(error: Exception, respond: Respond | None, body: dict[str, Any]) -> None:
+    """Answer the person privately: the domain's message, or a reference to the log."""
+    if isinstance(error, PromobotError):
+        text = error_notice(error)
+    else:
+        reference = uuid.uuid4().hex[:12]
+        kind = body.get("type") or body.get("command") or "request"
+        log.error("unexpected error reference=%s during=%s", reference, kind, exc_info=error)
+        text = unexpected_error_notice(reference)
+    if respond is None or not body.get("response_url"):
+        return
+    try:
+        respond(response_type="ephemeral", replace_original=False, text=text)
+    except Exception as exc:  # noqa: BLE001  (a failed notice must not hide the first error)
+        log.error("could not send the error notice: %s", type(exc).__name__)
+
 
 def register(app: App) -> None:
-    """Attach the global error handler to `app`."""
+    """Report errors raised outside listeners (Bolt middleware) the same way."""
 
     @app.error
     def handle_error(error: Exception, body: dict[str, Any], respond: Respond | None) -> None:
-        if isinstance(error, PromobotError):
-            text = error_notice(error)
-        else:
-            reference = uuid.uuid4().hex[:12]
-            log.error(
-                "unexpected error reference=%s type=%s",
-                reference,
-                body.get("type", "command"),
-                exc_info=error,
-            )
-            text = unexpected_error_notice(reference)
-        if respond is not None and _has_response_url(body):
-            respond(response_type="ephemeral", replace_original=False, text=text)
-
-
-def _has_response_url(body: dict[str, Any]) -> bool:
-    return bool(body.get("response_url") or body.get("response_urls"))
+        tell(error, respond, body)

@@ -1,0 +1,104 @@
+"""The promotions service on a real MLflow sqlite registry and a real SQLite database."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mlflow import MlflowClient
+
+from bot.domain.rules import DomainContext, Rules
+from bot.domain.service import Promotions
+from bot.registry.mlflow_stages import MlflowStageRegistry
+from storage import queries
+from storage.db import UnitOfWork, create_db_engine, init_db
+from storage.models import DecisionEvent
+from tests.domain import MODEL
+from tests.factories import FakeClock, make_version, new_mlflow_uri
+
+BuildPromotions = Callable[..., Promotions]
+
+
+@pytest.fixture
+def mlflow_uri(tmp_path: Path) -> str:
+    return new_mlflow_uri(tmp_path / "mlflow")
+
+
+@pytest.fixture
+def mlflow_client(mlflow_uri: str) -> MlflowClient:
+    return MlflowClient(tracking_uri=mlflow_uri)
+
+
+@pytest.fixture
+def registry(mlflow_uri: str) -> MlflowStageRegistry:
+    return MlflowStageRegistry.from_uri(mlflow_uri)
+
+
+@pytest.fixture
+def unit_of_work(tmp_path: Path) -> Iterator[UnitOfWork]:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'promobot.db'}")
+    init_db(engine)
+    yield UnitOfWork(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def build_promotions(
+    registry: MlflowStageRegistry, unit_of_work: UnitOfWork, clock: FakeClock
+) -> BuildPromotions:
+    """Build the service; keyword overrides replace parts of the DomainContext."""
+
+    def build(**overrides: Any) -> Promotions:
+        parts: dict[str, Any] = {
+            "registry": registry,
+            "unit_of_work": unit_of_work,
+            "rules": Rules(),
+            "clock": clock,
+        }
+        parts.update(overrides)
+        return Promotions.build(DomainContext(**parts))
+
+    return build
+
+
+@pytest.fixture
+def promotions(build_promotions: BuildPromotions) -> Promotions:
+    return build_promotions()
+
+
+@pytest.fixture
+def dead_registry(monkeypatch: pytest.MonkeyPatch) -> MlflowStageRegistry:
+    """A registry pointing at a loopback port nobody listens on, failing fast."""
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return MlflowStageRegistry.from_uri(f"http://127.0.0.1:{port}")
+
+
+@pytest.fixture
+def prod_and_staging(mlflow_client: MlflowClient) -> None:
+    """MODEL with v1 in Production (metrics auc=0.80) and v2 in Staging (auc=0.85)."""
+    make_version(mlflow_client, MODEL, metrics={"auc": 0.80}, stage="Production")
+    make_version(mlflow_client, MODEL, metrics={"auc": 0.85}, stage="Staging")
+
+
+@pytest.fixture
+def events(unit_of_work: UnitOfWork) -> Callable[..., list[DecisionEvent]]:
+    """Read every recorded event for a model, oldest first."""
+
+    def read(model: str = MODEL) -> list[DecisionEvent]:
+        with unit_of_work() as session:
+            newest_first = queries.list_events(session=session, model_name=model, limit=1000)
+        return list(reversed(newest_first))
+
+    return read

@@ -1,0 +1,181 @@
+"""A local fake of the Slack Web API and of response_url, for end-to-end tests.
+
+It listens on an ephemeral loopback port, records every call, answers chat.postMessage,
+chat.update and chat.postEphemeral with `ts` and `channel` like Slack, and can be told to
+fail a method with a Slack error, an HTTP 500, or a 429 with Retry-After.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+
+@dataclass
+class Call:
+    method: str  # "chat.postMessage", ... or "response_url"
+    body: dict[str, Any]
+    path: str
+
+
+@dataclass
+class Failure:
+    status: int = 200
+    error: str | None = None  # Slack `ok: false` error code
+    retry_after: int | None = None
+    times: int = 1
+
+
+@dataclass
+class FakeSlack:
+    """The recorded state; the HTTP handler reads and writes it under a lock."""
+
+    usergroups: dict[str, list[str]] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    failures: dict[str, list[Failure]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    base_url: str = ""
+    server: ThreadingHTTPServer | None = None
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/api/"
+
+    def response_url(self, name: str) -> str:
+        return f"{self.base_url}/response/{name}"
+
+    def fail(self, method: str, failure: Failure) -> None:
+        with self._lock:
+            self.failures.setdefault(method, []).append(failure)
+
+    def record(self, call: Call) -> None:
+        with self._lock:
+            self.calls.append(call)
+
+    def next_failure(self, method: str) -> Failure | None:
+        with self._lock:
+            queue = self.failures.get(method) or []
+            if not queue:
+                return None
+            failure = queue[0]
+            failure.times -= 1
+            if failure.times <= 0:
+                queue.pop(0)
+            return failure
+
+    def next_ts(self) -> str:
+        with self._lock:
+            return f"1700000000.{next(self._ts):06d}"
+
+    def of(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def wait_for(
+        self,
+        method: str,
+        predicate: Callable[[Call], bool] = lambda _c: True,
+        count: int = 1,
+        timeout: float = 10.0,
+    ) -> list[Call]:
+        """Wait (bounded) until `count` calls of `method` match; return them."""
+        deadline = time.monotonic() + timeout
+        while True:
+            matched = [c for c in self.of(method) if predicate(c)]
+            if len(matched) >= count:
+                return matched
+            if time.monotonic() > deadline:
+                seen = [(c.method, c.body) for c in self.calls][-10:]
+                raise AssertionError(f"waited {timeout}s for {count} x {method}; last calls: {seen}")
+            time.sleep(0.02)
+
+
+def start_fake_slack(state: FakeSlack | None = None) -> FakeSlack:
+    """Start the fake on 127.0.0.1 on an ephemeral port (in a daemon thread)."""
+    state = state or FakeSlack()
+    handler = type("Handler", (_Handler,), {"state": state})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    state.server = server
+    state.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    threading.Thread(target=server.serve_forever, daemon=True, name="fake-slack").start()
+    return state
+
+
+def stop_fake_slack(state: FakeSlack) -> None:
+    if state.server is not None:
+        state.server.shutdown()
+        state.server.server_close()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    state: FakeSlack
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet test output
+        pass
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length).decode()
+        body = _decode(raw, self.headers.get("Content-Type") or "")
+        if self.path.startswith("/response/"):
+            self.state.record(Call("response_url", body, self.path))
+            self._send(200, b"ok", "text/plain")
+            return
+        method = self.path.removeprefix("/api/").split("?")[0]
+        failure = self.state.next_failure(method)
+        self.state.record(Call(method, body, self.path))
+        if failure is not None and failure.status != 200:
+            headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
+            self._send(failure.status, b'{"ok": false, "error": "ratelimited"}', headers=headers)
+            return
+        if failure is not None and failure.error:
+            self._json({"ok": False, "error": failure.error})
+            return
+        self._json(self._answer(method, body))
+
+    def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "team_id": "T0FAKE", "user_id": "U0BOT", "bot_id": "B0BOT",
+                    "team": "fake", "user": "promobot", "url": "https://fake.slack.com/"}
+        if method in {"chat.postMessage", "chat.update", "chat.postEphemeral"}:
+            ts = body.get("ts") if method == "chat.update" else self.state.next_ts()
+            return {"ok": True, "channel": body.get("channel"), "ts": ts, "message_ts": ts}
+        if method == "usergroups.users.list":
+            group = str(body.get("usergroup"))
+            if group not in self.state.usergroups:
+                return {"ok": False, "error": "no_such_subteam"}
+            return {"ok": True, "users": self.state.usergroups[group]}
+        return {"ok": True}
+
+    def _json(self, payload: dict[str, Any]) -> None:
+        self._send(200, json.dumps(payload).encode())
+
+    def _send(
+        self,
+        status: int,
+        data: bytes,
+        content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def _decode(raw: str, content_type: str) -> dict[str, Any]:
+    if "json" in content_type:
+        return dict(json.loads(raw or "{}"))
+    return dict(parse_qsl(raw, keep_blank_values=True))

@@ -1,0 +1,113 @@
+"""Requests signed exactly as Slack signs them: slash commands and block_actions payloads."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+SIGNING_SECRET = "test-signing-secret-not-real"
+BOT_TOKEN = "xoxb-test-token-not-real"
+
+
+def signature(secret: str, timestamp: str, body: str) -> str:
+    base = f"v0:{timestamp}:{body}".encode()
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: str
+
+
+@dataclass
+class SlackSender:
+    """Sends signed requests to a served promobot, as Slack would."""
+
+    url: str  # http://127.0.0.1:PORT/slack/events
+    response_url_base: str  # the fake Slack's /response/ prefix
+    secret: str = SIGNING_SECRET
+    command_name: str = "/promote"
+
+    def command(self, user: str, text: str, channel: str = "C0CHANNEL", tag: str = "cmd") -> Reply:
+        body = urlencode(
+            {
+                "token": "legacy-verification-token",
+                "team_id": "T0FAKE",
+                "team_domain": "fake",
+                "channel_id": channel,
+                "channel_name": "ml-releases",
+                "user_id": user,
+                "user_name": user.lower(),
+                "command": self.command_name,
+                "text": text,
+                "api_app_id": "A0APP",
+                "is_enterprise_install": "false",
+                "response_url": f"{self.response_url_base}/{tag}",
+                "trigger_id": "1.2.3",
+            }
+        )
+        return self.post(body)
+
+    def click(
+        self,
+        user: str,
+        action_id: str,
+        value: str,
+        channel: str = "C0CHANNEL",
+        message_ts: str = "1700000000.000001",
+        tag: str = "click",
+    ) -> Reply:
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "user": {"id": user, "username": user.lower(), "team_id": "T0FAKE"},
+            "api_app_id": "A0APP",
+            "token": "legacy-verification-token",
+            "container": {"type": "message", "message_ts": message_ts, "channel_id": channel},
+            "trigger_id": "1.2.3",
+            "team": {"id": "T0FAKE", "domain": "fake"},
+            "channel": {"id": channel, "name": "ml-releases"},
+            "message": {"type": "message", "ts": message_ts, "text": "card"},
+            "response_url": f"{self.response_url_base}/{tag}",
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": f"request_{value}",
+                    "value": value,
+                    "type": "button",
+                    "action_ts": str(time.time()),
+                }
+            ],
+        }
+        return self.post(urlencode({"payload": json.dumps(payload)}))
+
+    def post(
+        self,
+        body: str,
+        *,
+        timestamp: str | None = None,
+        sig: str | None = None,
+        content_type: str = "application/x-www-form-urlencoded",
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        timestamp = timestamp or str(int(time.time()))
+        all_headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": sig or signature(self.secret, timestamp, body),
+        }
+        if headers is not None:
+            all_headers = headers
+        request = urllib.request.Request(self.url, data=body.encode(), headers=all_headers)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return Reply(response.status, response.read().decode())
+        except urllib.error.HTTPError as exc:
+            return Reply(exc.code, exc.read().decode())

@@ -1,0 +1,328 @@
+"""Typed queries on a real database: SQLite always, PostgreSQL when PROMOBOT_TEST_POSTGRES_URL is set."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from contextlib import closing
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, StatementError
+from sqlmodel import Session
+
+from storage import queries
+from storage.db import SQLITE_BUSY_TIMEOUT_MS, UnitOfWork, create_db_engine, init_db
+from storage.models import DecisionEvent, EventKind, PromotionRequest, RequestStatus
+
+T0 = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)
+
+
+def _request(model: str = "churn", version: int = 2, **fields: object) -> PromotionRequest:
+    values: dict[str, object] = {
+        "kind": "promote",
+        "model_name": model,
+        "version": version,
+        "from_stage": "Staging",
+        "to_stage": "Production",
+        "requested_by": "U_ANN",
+        "created_at": T0,
+        "expires_at": T0 + timedelta(hours=24),
+    }
+    values.update(fields)
+    return PromotionRequest(**values)  # type: ignore[arg-type]
+
+
+def _event(
+    at: datetime,
+    model: str = "churn",
+    version: int = 1,
+    kind: EventKind = EventKind.APPLIED,
+    to_stage: str = "Production",
+) -> DecisionEvent:
+    return DecisionEvent(
+        at=at,
+        event=kind,
+        actor="U_BOB",
+        model_name=model,
+        version=version,
+        from_stage="Staging",
+        to_stage=to_stage,
+    )
+
+
+def _add(engine: Engine, request: PromotionRequest) -> int:
+    with UnitOfWork(engine)() as session:
+        queries.add_request(session=session, request=request)
+    assert request.id is not None
+    return request.id
+
+
+def _claim(engine: Engine, request_id: int, **overrides: object) -> bool:
+    arguments: dict[str, object] = {
+        "request_id": request_id,
+        "from_statuses": [RequestStatus.PENDING],
+        "to_status": RequestStatus.APPROVED,
+        "actor": "U_BOB",
+        "now": T0 + timedelta(minutes=5),
+    }
+    arguments.update(overrides)
+    with UnitOfWork(engine)() as session:
+        return queries.claim_request(session=session, **arguments)  # type: ignore[arg-type]
+
+
+def _get(engine: Engine, request_id: int) -> PromotionRequest:
+    with Session(engine) as session:
+        request = queries.get_request(session=session, request_id=request_id)
+    assert request is not None
+    return request
+
+
+def test_a_model_holds_at_most_one_open_request(engine: Engine) -> None:
+    first = _add(engine, _request("churn", 2))
+
+    with pytest.raises(IntegrityError), UnitOfWork(engine)() as session:
+        queries.add_request(session=session, request=_request("churn", 3))
+
+    _add(engine, _request("fraud", 1))  # another model is not affected
+    with Session(engine) as session:
+        open_request = queries.get_open_request(session=session, model_name="churn")
+        assert open_request is not None and open_request.id == first
+        assert [r.model_name for r in queries.list_open_requests(session=session)] == [
+            "churn",
+            "fraud",
+        ]
+
+
+def test_closing_a_request_frees_its_models_slot(engine: Engine) -> None:
+    first = _add(engine, _request("churn", 2))
+
+    assert _claim(engine, first, to_status=RequestStatus.CANCELLED, release_slot=True)
+
+    second = _add(engine, _request("churn", 3))
+    assert _get(engine, first).open_model is None
+    assert _get(engine, second).open_model == "churn"
+
+
+def test_claim_request_wins_exactly_once_under_concurrency(engine: Engine) -> None:
+    request_id = _add(engine, _request())
+    contenders = 20
+    barrier = threading.Barrier(contenders)
+    results: dict[str, bool] = {}
+    errors: list[BaseException] = []
+
+    def contend(actor: str) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[actor] = _claim(engine, request_id, actor=actor)
+        except BaseException as exc:  # collected and asserted on below
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=contend, args=(f"U_{n:02d}",)) for n in range(contenders)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    winners = [actor for actor, won in results.items() if won]
+    assert len(results) == contenders
+    assert len(winners) == 1
+    stored = _get(engine, request_id)
+    assert (stored.status, stored.decided_by) == (RequestStatus.APPROVED, winners[0])
+
+
+def test_claim_request_refuses_a_request_in_another_status(engine: Engine) -> None:
+    request_id = _add(engine, _request())
+    assert _claim(engine, request_id, to_status=RequestStatus.REJECTED, release_slot=True)
+
+    assert not _claim(engine, request_id, actor="U_CAROL")
+
+    stored = _get(engine, request_id)
+    assert (stored.status, stored.decided_by) == (RequestStatus.REJECTED, "U_BOB")
+
+
+def test_claim_request_records_decider_time_and_comment(engine: Engine) -> None:
+    request_id = _add(engine, _request())
+    when = T0 + timedelta(minutes=7)
+
+    assert _claim(engine, request_id, now=when, comment="looks good")
+
+    stored = _get(engine, request_id)
+    assert (stored.decided_by, stored.decided_at, stored.comment) == ("U_BOB", when, "looks good")
+    assert stored.open_model == "churn"  # still open until applied
+
+
+def test_claim_without_actor_keeps_the_earlier_decider(engine: Engine) -> None:
+    request_id = _add(engine, _request())
+    assert _claim(engine, request_id, actor="U_BOB")
+
+    assert _claim(
+        engine,
+        request_id,
+        from_statuses=[RequestStatus.APPROVED],
+        to_status=RequestStatus.APPLIED,
+        actor=None,
+        release_slot=True,
+    )
+
+    stored = _get(engine, request_id)
+    assert (stored.status, stored.decided_by, stored.open_model) == ("applied", "U_BOB", None)
+
+
+def test_an_unexpired_claim_fails_from_the_expiry_instant_on(engine: Engine) -> None:
+    expires = T0 + timedelta(hours=1)
+    request_id = _add(engine, _request(expires_at=expires))
+
+    assert not _claim(engine, request_id, now=expires, unexpired=True)
+    assert _get(engine, request_id).status == RequestStatus.PENDING
+    assert _claim(engine, request_id, now=expires - timedelta(microseconds=1), unexpired=True)
+
+
+def test_overdue_requests_are_pending_ones_at_or_past_expiry(engine: Engine) -> None:
+    now = T0 + timedelta(hours=2)
+    overdue = _add(engine, _request("a", expires_at=now - timedelta(seconds=1)))
+    due_now = _add(engine, _request("b", expires_at=now))
+    _add(engine, _request("c", expires_at=now + timedelta(seconds=1)))
+    decided = _add(engine, _request("d", expires_at=now - timedelta(hours=1)))
+    assert _claim(engine, decided, to_status=RequestStatus.REJECTED, release_slot=True)
+
+    with Session(engine) as session:
+        found = queries.list_overdue_requests(session=session, now=now)
+
+    assert [r.id for r in found] == [overdue, due_now]
+
+
+def test_timestamps_round_trip_as_aware_utc(engine: Engine) -> None:
+    india = timezone(timedelta(hours=5, minutes=30))
+    created = datetime(2025, 3, 14, 14, 30, 15, 123456, tzinfo=india)
+    request_id = _add(engine, _request(created_at=created, expires_at=created + timedelta(days=1)))
+
+    stored = _get(engine, request_id)
+
+    assert stored.created_at == created
+    assert stored.created_at.utcoffset() == timedelta(0)
+    assert stored.created_at.replace(tzinfo=None) == datetime(2025, 3, 14, 9, 0, 15, 123456)
+    assert stored.decided_at is None
+
+
+def test_naive_timestamps_are_refused(engine: Engine) -> None:
+    with pytest.raises(StatementError, match="naive datetime"), UnitOfWork(engine)() as session:
+        queries.add_request(session=session, request=_request(created_at=datetime(2025, 3, 14)))
+
+
+def test_events_are_listed_newest_first_by_time_then_insertion(engine: Engine) -> None:
+    with UnitOfWork(engine)() as session:
+        for at, version in [(T0, 1), (T0 + timedelta(hours=2), 2), (T0 + timedelta(hours=1), 3)]:
+            queries.add_event(session=session, event=_event(at, version=version))
+        queries.add_event(session=session, event=_event(T0 + timedelta(hours=2), version=4))
+        queries.add_event(session=session, event=_event(T0 + timedelta(hours=3), model="other"))
+
+    with Session(engine) as session:
+        churn = queries.list_events(session=session, model_name="churn")
+        everything = queries.list_events(session=session, limit=2)
+
+    assert [e.version for e in churn] == [4, 2, 3, 1]
+    assert all(e.at.tzinfo is not None for e in churn)
+    assert [(e.model_name, e.version) for e in everything] == [("other", 1), ("churn", 4)]
+
+
+def test_request_events_are_listed_in_the_order_they_happened(engine: Engine) -> None:
+    request_id = _add(engine, _request())
+    with UnitOfWork(engine)() as session:
+        for kind in [EventKind.REQUESTED, EventKind.APPROVED, EventKind.APPLIED]:
+            event = _event(T0, kind=kind)
+            event.request_id = request_id
+            queries.add_event(session=session, event=event)
+        queries.add_event(session=session, event=_event(T0, kind=EventKind.REFUSED))
+
+    with Session(engine) as session:
+        events = queries.list_request_events(session=session, request_id=request_id)
+
+    assert [e.event for e in events] == ["requested", "approved", "applied"]
+
+
+def test_production_history_lists_applied_production_versions_newest_first(
+    engine: Engine,
+) -> None:
+    hour = timedelta(hours=1)
+    with UnitOfWork(engine)() as session:
+        for event in [
+            _event(T0, version=1),
+            _event(T0 + hour, version=2),
+            _event(T0 + 2 * hour, version=1, to_stage="Archived"),
+            _event(T0 + 3 * hour, version=3, kind=EventKind.REQUESTED),
+            _event(T0 + 4 * hour, version=3, kind=EventKind.FAILED),
+            _event(T0 + 5 * hour, version=1),
+            _event(T0 + 6 * hour, version=9, model="other"),
+            _event(T0 + 7 * hour, version=5, to_stage="Staging"),
+        ]:
+            queries.add_event(session=session, event=event)
+
+    with Session(engine) as session:
+        history = queries.production_history(session=session, model_name="churn")
+
+    assert history == [1, 2, 1]
+
+
+def test_open_requests_include_approved_and_failed_but_not_closed(engine: Engine) -> None:
+    statuses = {
+        "a": RequestStatus.PENDING,
+        "b": RequestStatus.APPROVED,
+        "c": RequestStatus.FAILED,
+        "d": RequestStatus.APPLIED,
+        "e": RequestStatus.EXPIRED,
+    }
+    for model, status in statuses.items():
+        request_id = _add(engine, _request(model))
+        if status != RequestStatus.PENDING:
+            assert _claim(engine, request_id, to_status=status)
+
+    with Session(engine) as session:
+        listed = queries.list_open_requests(session=session)
+        only_c = queries.list_open_requests(session=session, model_name="c")
+
+    assert [r.model_name for r in listed] == ["a", "b", "c"]
+    assert [r.model_name for r in only_c] == ["c"]
+
+
+def test_attach_card_remembers_where_the_card_was_posted(engine: Engine) -> None:
+    request_id = _add(engine, _request())
+
+    with UnitOfWork(engine)() as session:
+        queries.attach_card(
+            session=session, request_id=request_id, channel_id="C1", message_ts="1.5"
+        )
+
+    stored = _get(engine, request_id)
+    assert (stored.channel_id, stored.message_ts) == ("C1", "1.5")
+
+
+def test_unit_of_work_rolls_back_on_error(engine: Engine) -> None:
+    with pytest.raises(RuntimeError), UnitOfWork(engine)() as session:
+        queries.add_request(session=session, request=_request())
+        raise RuntimeError("boom")
+
+    with Session(engine) as session:
+        assert queries.list_open_requests(session=session) == []
+
+
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path: Path) -> None:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'promobot.db'}")
+    init_db(engine)
+    try:
+        with engine.connect() as connection:
+            journal_mode = connection.execute(text("PRAGMA journal_mode")).scalar()
+            busy_timeout = connection.execute(text("PRAGMA busy_timeout")).scalar()
+    finally:
+        engine.dispose()
+    assert journal_mode == "wal"
+    assert busy_timeout == SQLITE_BUSY_TIMEOUT_MS
+    # WAL is a property of the file: a plain connection without promobot's pragmas sees it.
+    with closing(sqlite3.connect(tmp_path / "promobot.db")) as plain:
+        assert plain.execute("PRAGMA journal_mode").fetchone() == ("wal",)
