@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -34,8 +35,16 @@ class Runtime:
     promotions: Promotions
 
 
+#: MLflow's HTTP client retries 7 times with backoff by default, which can keep a Slack user
+#: waiting for minutes when the server is down. These apply only where the operator set none.
+MLFLOW_HTTP_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
+
+
 def build_registry(settings: Settings) -> ModelRegistry:
     from bot.registry.mlflow_stages import MlflowStageRegistry
+
+    for name, value in MLFLOW_HTTP_DEFAULTS.items():
+        os.environ.setdefault(name, value)
 
     return MlflowStageRegistry.from_uri(settings.mlflow_tracking_uri, settings.mlflow_registry_uri)
 

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from slack_bolt import App
+
+    from bot.app import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +39,8 @@ def serve(settings: Settings, *, host: str, port: int, socket: bool) -> int:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
             assert settings.slack_app_token is not None
-            SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+            handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
+            handler.start()  # type: ignore[no-untyped-call]
         else:
             import uvicorn
 
@@ -44,7 +52,7 @@ def serve(settings: Settings, *, host: str, port: int, socket: bool) -> int:
     return 0
 
 
-def _start_sweeper(runtime: object, app: object):  # type: ignore[no-untyped-def]
+def _start_sweeper(runtime: Runtime, app: App) -> BackgroundScheduler:
     from apscheduler.schedulers.background import BackgroundScheduler
 
     from bot.slack.sweeper import SWEEP_SECONDS, expire_overdue_requests
@@ -54,7 +62,7 @@ def _start_sweeper(runtime: object, app: object):  # type: ignore[no-untyped-def
         expire_overdue_requests,
         "interval",
         seconds=SWEEP_SECONDS,
-        args=[runtime.promotions, app.client],  # type: ignore[attr-defined]
+        args=[runtime.promotions, app.client],
         id="expire-overdue",
         max_instances=1,
         coalesce=True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 from sqlalchemy.engine import CursorResult
 from sqlmodel import Session, col, select
 
@@ -71,8 +71,8 @@ def claim_request(
     This single conditional UPDATE is the only way a request changes status, so of any
     number of concurrent callers (threads, processes, replicas) exactly one wins.
     """
-    conditions = [
-        PromotionRequest.id == request_id,
+    conditions: list[ColumnElement[bool]] = [
+        col(PromotionRequest.id) == request_id,
         col(PromotionRequest.status).in_(list(from_statuses)),
     ]
     if unexpired:
@@ -84,7 +84,7 @@ def claim_request(
         values["open_model"] = None
     if comment is not None:
         values["comment"] = comment
-    result = session.exec(update(PromotionRequest).where(*conditions).values(**values))  # type: ignore[call-overload]
+    result = session.exec(update(PromotionRequest).where(*conditions).values(**values))
     assert isinstance(result, CursorResult)
     return result.rowcount == 1
 
@@ -92,7 +92,7 @@ def claim_request(
 def attach_card(*, session: Session, request_id: int, channel_id: str, message_ts: str) -> None:
     """Remember where a request's approval card was posted, so it can be updated later."""
     session.exec(
-        update(PromotionRequest)  # type: ignore[call-overload]
+        update(PromotionRequest)
         .where(col(PromotionRequest.id) == request_id)
         .values(channel_id=channel_id, message_ts=message_ts)
     )

@@ -128,7 +128,9 @@ def serve_app(fake_slack: FakeSlack, clock: MutableClock) -> Iterator[Any]:
         base = f"http://127.0.0.1:{port}"
         wait_until_healthy(base)
         servers.append((server, thread))
-        sender = SlackSender(url=base + EVENTS_PATH, response_url_base=fake_slack.base_url + "/response")
+        sender = SlackSender(
+            url=base + EVENTS_PATH, response_url_base=fake_slack.base_url + "/response"
+        )
         return Served(base, sender, fake_slack, runtime)
 
     yield start
@@ -159,10 +161,20 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = (folder / "server.log").open("w")
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "mlflow", "server",
-            "--backend-store-uri", f"sqlite:///{folder / 'mlflow.db'}",
-            "--default-artifact-root", str(folder / "artifacts"),
-            "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+            sys.executable,
+            "-m",
+            "mlflow",
+            "server",
+            "--backend-store-uri",
+            f"sqlite:///{folder / 'mlflow.db'}",
+            "--default-artifact-root",
+            str(folder / "artifacts"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -179,7 +191,9 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            raise AssertionError("mlflow server did not start: " + (folder / "server.log").read_text()[-2000:])
+            raise AssertionError(
+                "mlflow server did not start: " + (folder / "server.log").read_text()[-2000:]
+            )
         time.sleep(0.25)
     yield uri
     process.terminate()
@@ -203,7 +217,9 @@ def seed_model(
 
     experiment_name = "seed"
     experiment = client.get_experiment_by_name(experiment_name)
-    experiment_id = experiment.experiment_id if experiment else client.create_experiment(experiment_name)
+    experiment_id = (
+        experiment.experiment_id if experiment else client.create_experiment(experiment_name)
+    )
     client.create_registered_model(name)
     for number in range(1, versions + 1):
         run = client.create_run(experiment_id)
@@ -211,7 +227,9 @@ def seed_model(
             client.log_metric(run.info.run_id, key, value)
         client.set_terminated(run.info.run_id)
         client.create_model_version(
-            name, source=f"{run.info.artifact_uri}/model", run_id=run.info.run_id,
+            name,
+            source=f"{run.info.artifact_uri}/model",
+            run_id=run.info.run_id,
             description=description or f"version {number}",
         )
         stage = (stages or {}).get(number)

@@ -94,7 +94,9 @@ class FakeSlack:
                 return matched
             if time.monotonic() > deadline:
                 seen = [(c.method, c.body) for c in self.calls][-10:]
-                raise AssertionError(f"waited {timeout}s for {count} x {method}; last calls: {seen}")
+                raise AssertionError(
+                    f"waited {timeout}s for {count} x {method}; last calls: {seen}"
+                )
             time.sleep(0.02)
 
 
@@ -144,8 +146,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
-            return {"ok": True, "team_id": "T0FAKE", "user_id": "U0BOT", "bot_id": "B0BOT",
-                    "team": "fake", "user": "promobot", "url": "https://fake.slack.com/"}
+            return {
+                "ok": True,
+                "team_id": "T0FAKE",
+                "user_id": "U0BOT",
+                "bot_id": "B0BOT",
+                "team": "fake",
+                "user": "promobot",
+                "url": "https://fake.slack.com/",
+            }
         if method in {"chat.postMessage", "chat.update", "chat.postEphemeral"}:
             ts = body.get("ts") if method == "chat.update" else self.state.next_ts()
             return {"ok": True, "channel": body.get("channel"), "ts": ts, "message_ts": ts}

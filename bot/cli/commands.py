@@ -8,8 +8,12 @@ import logging
 import sys
 from collections.abc import Callable
 from functools import wraps
+from typing import TYPE_CHECKING
 
 from bot.errors import PromobotError, UsageError
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 
 def _reports_errors(
@@ -28,7 +32,7 @@ def _reports_errors(
     return wrapper
 
 
-def _settings():  # type: ignore[no-untyped-def]
+def _settings() -> Settings:
     from bot.settings import Settings
 
     return Settings()

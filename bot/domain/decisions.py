@@ -13,6 +13,7 @@ from bot.domain.results import Decision, Outcome
 from bot.domain.rules import DomainContext
 from bot.domain.tags import decision_tags, write_tags
 from bot.errors import (
+    ModelNotFoundError,
     NotAllowedError,
     RegistryUnavailableError,
     RequestClosedError,
@@ -227,6 +228,8 @@ class DecisionService:
             )
         except VersionNotFoundError:
             return self._finish_stale(request, actor, f"version {request.version} no longer exists")
+        except ModelNotFoundError:
+            return self._finish_stale(request, actor, "the model no longer exists")
         except RegistryUnavailableError as exc:
             return self._finish_failed(request, actor, exc.detail)
         return self._finish_applied(request, actor, archived)

@@ -24,7 +24,6 @@ from bot.domain.results import MoveApplied, RequestFiled
 from bot.domain.service import Promotions
 from bot.slack.blocks import listings
 from bot.slack.blocks.cards import Message
-from bot.slack.errors import reporting_errors
 from bot.slack.publishing import post_approval_card, update_card
 
 

@@ -32,7 +32,7 @@ def reporting_errors(listener: F) -> F:
     def wrapper(**kwargs: Any) -> None:
         try:
             listener(**kwargs)
-        except Exception as error:  # noqa: BLE001  (this is the single error boundary)
+        except Exception as error:
             tell(error, kwargs.get("respond"), kwargs.get("body") or {})
 
     return wrapper  # type: ignore[return-value]
@@ -51,7 +51,7 @@ def tell(error: Exception, respond: Respond | None, body: dict[str, Any]) -> Non
         return
     try:
         respond(response_type="ephemeral", replace_original=False, text=text)
-    except Exception as exc:  # noqa: BLE001  (a failed notice must not hide the first error)
+    except Exception as exc:
         log.error("could not send the error notice: %s", type(exc).__name__)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Mapping
 from datetime import datetime
 
 _SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
@@ -45,9 +45,9 @@ def truncate(text: str, limit: int = MAX_TEXT) -> str:
     return cut + "…"
 
 
-def metrics_summary(metrics: dict[str, float] | Iterable[tuple[str, float]], limit: int = 4) -> str:
+def metrics_summary(metrics: Mapping[str, float], limit: int = 4) -> str:
     """`accuracy=0.912, f1=0.88` for the first few metrics in name order, escaped."""
-    items = sorted(dict(metrics).items())
+    items = sorted(metrics.items())
     if not items:
         return "no metrics"
     shown = ", ".join(f"{escape(name)}={value:.4g}" for name, value in items[:limit])

@@ -16,7 +16,10 @@ REQUESTER, APPROVER, OTHER = "U0ANN", "U0BOB", "U0CAT"
 def served(serve_app: Any, tracking_uri: str, database_url: str, mlflow_client: Any) -> Served:
     """promobot served over HTTP; `churn` has v1 in Production, v2 in Staging, v3 in None."""
     seed_model(
-        mlflow_client, "churn", versions=3, stages={1: "Production", 2: "Staging"},
+        mlflow_client,
+        "churn",
+        versions=3,
+        stages={1: "Production", 2: "Staging"},
         metrics={1: {"accuracy": 0.81}, 2: {"accuracy": 0.88}, 3: {"accuracy": 0.7}},
     )
     settings = make_settings(mlflow_tracking_uri=tracking_uri, database_url=database_url)

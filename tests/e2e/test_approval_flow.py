@@ -22,7 +22,9 @@ def _events(served: Served, model: str = "churn") -> list[Any]:
         return queries.list_events(session=session, model_name=model)
 
 
-def test_production_request_posts_card_and_changes_nothing(served: Served, mlflow_client: Any) -> None:
+def test_production_request_posts_card_and_changes_nothing(
+    served: Served, mlflow_client: Any
+) -> None:
     reply = served.slack.command(REQUESTER, "churn 2 production")
     assert reply.status == 200
     card = served.fake.wait_for("chat.postMessage")[0]
@@ -86,8 +88,11 @@ def test_double_click_by_many_approvers_applies_once(served: Served, mlflow_clie
         "response_url", lambda c: "already" in c.body.get("text", ""), count=len(clickers) - 1
     )
     winner = served.runtime.promotions.decisions._reload(int(request_id)).decided_by
-    assert all(f"already *approved* by <@{winner}>" in c.body["text"] or
-               f"already *applied* by <@{winner}>" in c.body["text"] for c in told)
+    assert all(
+        f"already *approved* by <@{winner}>" in c.body["text"]
+        or f"already *applied* by <@{winner}>" in c.body["text"]
+        for c in told
+    )
     applied = [e for e in _events(served) if e.event == "applied" and e.version == 2]
     assert len(applied) == 1
     assert stage_of(mlflow_client, "churn", 2) == "Production"
@@ -145,7 +150,8 @@ def test_rollback_restores_previous_production_version(served: Served, mlflow_cl
     served.slack.command(REQUESTER, "churn 2 production")
     served.slack.click(APPROVER, "promobot_approve", _request_id(served))
     served.fake.wait_for("chat.update")
-    served.slack.command(REQUESTER, "churn 3 staging")
+    served.slack.command(REQUESTER, "churn 3 staging", tag="staged")
+    served.fake.wait_for("response_url", lambda c: c.path.endswith("/staged"))
     served.slack.command(REQUESTER, "churn 3 production")
     served.fake.wait_for("chat.postMessage", count=2)
     served.slack.click(APPROVER, "promobot_approve", _request_id(served))

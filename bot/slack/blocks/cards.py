@@ -146,9 +146,8 @@ def _button(
             "title": {"type": "plain_text", "text": "Apply this change?"},
             "text": {
                 "type": "plain_text",
-                "text": md.truncate(
-                    f"{request.model_name} v{request.version} goes to {request.to_stage} now.", 300
-                ),
+                # No model name here: plain_text cannot be escaped, so user text stays out.
+                "text": f"Version {request.version} goes to {request.to_stage} now.",
             },
             "confirm": {"type": "plain_text", "text": label},
             "deny": {"type": "plain_text", "text": "Back"},

@@ -16,7 +16,7 @@ _LINES_PER_SECTION = 12
 
 
 def help_message(command: str) -> Message:
-    lines = [f"`{command} {usage}`  {text}" for usage, text in USAGE_LINES]
+    lines = [f"`{command} {md.escape(usage)}`  {text}" for usage, text in USAGE_LINES]
     examples = [
         f"`{command} list churn-model`",
         f"`{command} churn-model 4 staging`",
