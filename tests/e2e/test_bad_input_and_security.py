@@ -147,3 +147,17 @@ def test_healthz_reports_database_and_mlflow(served: Served) -> None:
     with urllib.request.urlopen(served.base_url + "/healthz", timeout=5) as response:
         assert response.status == 200
         assert json.loads(response.read()) == {"status": "ok", "database": "ok", "mlflow": "ok"}
+
+
+def test_slack_refusing_the_card_withdraws_the_request(served: Served, mlflow_client: Any) -> None:
+    from tests.fake_slack import Failure
+
+    served.fake.fail("chat.postMessage", Failure(error="channel_not_found"))
+    reply = _reply(served, REQUESTER, "churn 2 production")
+    assert "could not post the approval card here (Slack said: channel_not_found)" in reply
+    assert "withdrawn" in reply
+    assert stage_of(mlflow_client, "churn", 2) == "Staging"
+    with served.runtime.promotions.context.unit_of_work() as session:
+        assert queries.list_open_requests(session=session) == []
+    served.slack.command(REQUESTER, "churn 2 production")  # the model's slot is free again
+    assert served.fake.wait_for("chat.postMessage", count=2)

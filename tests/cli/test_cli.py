@@ -1,0 +1,153 @@
+"""The command line, run as a real process on a real embedded registry and database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import seed_model
+
+
+def _run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PROMOBOT_"))}
+    clean.pop("DATABASE_URL", None)
+    clean.pop("MLFLOW_TRACKING_URI", None)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def registry_env(
+    tmp_path: Path, tracking_uri: str, database_url: str, mlflow_client: Any
+) -> dict[str, str]:
+    seed_model(
+        mlflow_client, "my-model", versions=3, stages={1: "Staging", 2: "Archived", 3: "Production"}
+    )
+    return {"MLFLOW_TRACKING_URI": tracking_uri, "DATABASE_URL": database_url}
+
+
+def test_list_versions_prints_the_tutorial_format(
+    tmp_path: Path, registry_env: dict[str, str]
+) -> None:
+    result = _run(["models", "list-versions", "--model-name", "my-model"], tmp_path, **registry_env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "Version Stage\n1 Staging\n2 Archived\n3 Production\n"
+
+
+def test_transition_stage_prints_the_tutorial_line(
+    tmp_path: Path, registry_env: dict[str, str], mlflow_client: Any
+) -> None:
+    args = [
+        "models",
+        "transition-stage",
+        "--model-name",
+        "my-model",
+        "--version",
+        "1",
+        "--stage",
+        "archived",
+    ]
+    result = _run(args, tmp_path, **registry_env)
+    assert result.returncode == 0, result.stderr
+    assert (
+        result.stdout == "Model version '1' of model 'my-model' transitioned to stage 'Archived'.\n"
+    )
+    assert mlflow_client.get_model_version("my-model", "1").current_stage == "Archived"
+    history = _run(["history", "--model-name", "my-model"], tmp_path, **registry_env)
+    assert "applied version 1 Staging -> Archived by cli:" in history.stdout
+
+
+def test_transition_to_production_files_a_request_and_changes_nothing(
+    tmp_path: Path, registry_env: dict[str, str], mlflow_client: Any
+) -> None:
+    args = [
+        "models",
+        "transition-stage",
+        "--model-name",
+        "my-model",
+        "--version",
+        "1",
+        "--stage",
+        "Production",
+        "--actor",
+        "ann",
+    ]
+    result = _run(args, tmp_path, **registry_env)
+    assert result.returncode == 0, result.stderr
+    assert "needs approval" in result.stdout and "request #1 filed by ann" in result.stdout
+    assert "No approval card was posted" in result.stdout
+    assert mlflow_client.get_model_version("my-model", "1").current_stage == "Staging"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--version", "9", "--stage", "Staging"],
+            "has no version 9. Versions that exist: 1, 2, 3.",
+        ),
+        (["--version", "x", "--stage", "Staging"], "Version 'x' is not a version number"),
+        (["--version", "1", "--stage", "Prod"], "Unknown stage 'Prod'"),
+        (["--version", "2", "--stage", "Production"], "is in Archived, not Staging"),
+    ],
+)
+def test_transition_stage_bad_input_is_one_clear_line(
+    tmp_path: Path, registry_env: dict[str, str], args: list[str], message: str
+) -> None:
+    result = _run(
+        ["models", "transition-stage", "--model-name", "my-model", *args], tmp_path, **registry_env
+    )
+    assert result.returncode in (1, 2)
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unknown_model_suggests_close_names(tmp_path: Path, registry_env: dict[str, str]) -> None:
+    result = _run(["models", "list-versions", "--model-name", "my-modle"], tmp_path, **registry_env)
+    assert result.returncode == 1
+    assert "No registered model named 'my-modle'. Did you mean: my-model?" in result.stderr
+
+
+def test_bad_configuration_is_reported_all_at_once(tmp_path: Path) -> None:
+    result = _run(
+        ["history", "--model-name", "m"],
+        tmp_path,
+        PROMOBOT_REQUEST_TTL="soon",
+        PROMOBOT_APPROVERS="bob",
+        PORT="99999",
+    )
+    assert result.returncode == 2
+    for name in ("PROMOBOT_REQUEST_TTL", "PROMOBOT_APPROVERS", "PORT"):
+        assert name in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_socket_mode_refuses_to_start_without_app_token(tmp_path: Path) -> None:
+    result = _run(["serve", "--socket"], tmp_path, SLACK_BOT_TOKEN="xoxb-not-real")
+    assert result.returncode == 2
+    assert "Socket Mode needs SLACK_APP_TOKEN" in result.stderr
+    assert "xoxb-not-real" not in result.stderr + result.stdout
+
+
+def test_demo_walks_through_the_whole_story_on_embedded_defaults(tmp_path: Path) -> None:
+    result = _run(["demo"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "[ Approve ]  [ Reject ]" in out
+    assert "someone else must approve it" in out  # the refused self-approval
+    assert "Archived: v1." in out and "Archived: v2." in out  # promotion, then rollback
+    assert out.rstrip().endswith("direct move")  # the history ends with the first move
+    assert "    1 Production\n    2 Archived\n    3 Archived" in out
+    assert (tmp_path / "mlflow.db").exists() and (tmp_path / "promobot.db").exists()
+    again = _run(["demo"], tmp_path)
+    assert again.returncode == 0 and "churn-model-2" in again.stdout
