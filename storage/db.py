@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 from storage import models as _models  # noqa: F401  (registers the tables on the metadata)
 
@@ -38,9 +39,33 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+#: Any 64-bit number unique to promobot: replicas starting together migrate one at a time.
+_MIGRATION_LOCK_KEY = 0x70726F6D6F626F74
+_MIGRATIONS = Path(__file__).parent / "migrations"
+_BASELINE = "0001"
+
+
 def init_db(engine: Engine) -> None:
-    """Create the tables that do not exist yet."""
-    SQLModel.metadata.create_all(engine)
+    """Bring the schema to the newest Alembic revision.
+
+    A database made by promobot 0.1 (tables created without Alembic) is stamped with the
+    baseline revision first, so upgrading it keeps its data.
+    """
+    from alembic import command
+    from alembic.config import Config
+
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
+            )
+        config = Config()
+        config.set_main_option("script_location", str(_MIGRATIONS))
+        config.attributes["connection"] = connection
+        tables = set(inspect(connection).get_table_names())
+        if "alembic_version" not in tables and {"promotion_request", "decision_event"} <= tables:
+            command.stamp(config, _BASELINE)
+        command.upgrade(config, "head")
 
 
 class UnitOfWork:

@@ -105,8 +105,13 @@ class DecisionService:
         now = self._ctx.clock()
         with self._ctx.unit_of_work() as session:
             overdue = queries.list_overdue_requests(session=session, now=now)
-        decisions = [self._expire(r, now, raise_if_lost=False) for r in overdue]
-        return [d for d in decisions if d.outcome == Outcome.EXPIRED]
+        decisions = []
+        for request in overdue:
+            try:
+                decisions.append(self._expire(request, now))
+            except RequestClosedError:
+                continue  # decided after the listing (an approval can win until expiry)
+        return decisions
 
     # -- internals -------------------------------------------------------------------------
 
@@ -171,9 +176,7 @@ class DecisionService:
             raise RequestClosedError(self._reload(request.id))
         return Decision(Outcome(status.value), self._reload(request.id), actor)
 
-    def _expire(
-        self, request: PromotionRequest, now: datetime, raise_if_lost: bool = True
-    ) -> Decision:
+    def _expire(self, request: PromotionRequest, now: datetime) -> Decision:
         assert request.id is not None
         with self._ctx.unit_of_work() as session:
             won = queries.claim_request(
@@ -190,9 +193,9 @@ class DecisionService:
                     session=session, event=_event(request, EventKind.EXPIRED, "promobot", now)
                 )
         current = self._reload(request.id)
-        if not won and raise_if_lost:
+        if not won:
             raise RequestClosedError(current)
-        return Decision(Outcome.EXPIRED if won else Outcome(current.status), current, "promobot")
+        return Decision(Outcome.EXPIRED, current, "promobot")
 
     def _lost_race(self, request_id: int, now: datetime) -> Decision:
         current = self._reload(request_id)

@@ -1,9 +1,11 @@
-"""The promotions service on a real MLflow sqlite registry and a real SQLite database."""
+"""The promotions service on a real MLflow sqlite registry and a real SQLite database.
+
+`tracking_uri`, `mlflow_client` and `clock` come from tests/conftest.py.
+"""
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,25 +18,14 @@ from bot.registry.mlflow_stages import MlflowStageRegistry
 from storage import queries
 from storage.db import UnitOfWork, create_db_engine, init_db
 from storage.models import DecisionEvent
-from tests.domain import MODEL
-from tests.factories import FakeClock, make_version, new_mlflow_uri
-
-BuildPromotions = Callable[..., Promotions]
-
-
-@pytest.fixture
-def mlflow_uri(tmp_path: Path) -> str:
-    return new_mlflow_uri(tmp_path / "mlflow")
+from tests.conftest import MutableClock, free_port
+from tests.domain import MODEL, BuildPromotions, Events
+from tests.factories import make_version
 
 
 @pytest.fixture
-def mlflow_client(mlflow_uri: str) -> MlflowClient:
-    return MlflowClient(tracking_uri=mlflow_uri)
-
-
-@pytest.fixture
-def registry(mlflow_uri: str) -> MlflowStageRegistry:
-    return MlflowStageRegistry.from_uri(mlflow_uri)
+def registry(tracking_uri: str) -> MlflowStageRegistry:
+    return MlflowStageRegistry.from_uri(tracking_uri)
 
 
 @pytest.fixture
@@ -46,13 +37,8 @@ def unit_of_work(tmp_path: Path) -> Iterator[UnitOfWork]:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 def build_promotions(
-    registry: MlflowStageRegistry, unit_of_work: UnitOfWork, clock: FakeClock
+    registry: MlflowStageRegistry, unit_of_work: UnitOfWork, clock: MutableClock
 ) -> BuildPromotions:
     """Build the service; keyword overrides replace parts of the DomainContext."""
 
@@ -79,10 +65,7 @@ def dead_registry(monkeypatch: pytest.MonkeyPatch) -> MlflowStageRegistry:
     """A registry pointing at a loopback port nobody listens on, failing fast."""
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return MlflowStageRegistry.from_uri(f"http://127.0.0.1:{port}")
+    return MlflowStageRegistry.from_uri(f"http://127.0.0.1:{free_port()}")
 
 
 @pytest.fixture
@@ -93,7 +76,7 @@ def prod_and_staging(mlflow_client: MlflowClient) -> None:
 
 
 @pytest.fixture
-def events(unit_of_work: UnitOfWork) -> Callable[..., list[DecisionEvent]]:
+def events(unit_of_work: UnitOfWork) -> Events:
     """Read every recorded event for a model, oldest first."""
 
     def read(model: str = MODEL) -> list[DecisionEvent]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 from mlflow import MlflowClient
 
@@ -16,24 +14,19 @@ from bot.errors import (
 from bot.registry import mlflow_stages
 from bot.registry.mlflow_stages import MlflowStageRegistry
 from bot.stages import Stage
+from tests.conftest import free_port
 from tests.factories import make_version, stage_of
 
 HOSTILE_NAMES = [
     "it's",
     'say "hi"',
-    "it's \"both\"",
+    'it\'s "both"',
     "a\\b",
     "trail\\",
     "x%_y",
     "<!channel>",
 ]
 DECOYS = ["xA_y", "x%Zy", "it_s _both_", "a_b", "trail", "its", "<!channel"]
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_list_versions_returns_exactly_the_versions_of_hostile_names_newest_first(
@@ -80,7 +73,7 @@ def test_version_fields_come_from_the_registry(
 def test_aliases_are_read_from_the_registered_model(
     registry: MlflowStageRegistry, mlflow_client: MlflowClient
 ) -> None:
-    name = "it's \"both\""
+    name = 'it\'s "both"'
     for _ in range(3):
         make_version(mlflow_client, name)
     mlflow_client.set_registered_model_alias(name, "champion", "2")
@@ -243,10 +236,17 @@ def test_listings_follow_every_page(
     for model in ["a", "b", "c", "d", "e"]:
         make_version(mlflow_client, model)
     for _ in range(5):
-        make_version(mlflow_client, "it's \"both\"")
+        make_version(mlflow_client, 'it\'s "both"')
 
-    assert sorted(m.name for m in registry.list_models()) == ["a", "b", "c", "d", "e", "it's \"both\""]
-    assert [v.version for v in registry.list_versions("it's \"both\"")] == [5, 4, 3, 2, 1]
+    assert sorted(m.name for m in registry.list_models()) == [
+        "a",
+        "b",
+        "c",
+        "d",
+        "e",
+        'it\'s "both"',
+    ]
+    assert [v.version for v in registry.list_versions('it\'s "both"')] == [5, 4, 3, 2, 1]
     assert len(registry.list_all_versions()) == 10
 
 
@@ -255,7 +255,7 @@ def test_unreachable_registry_raises_registry_unavailable(
 ) -> None:
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
-    dead = MlflowStageRegistry.from_uri(f"http://127.0.0.1:{_closed_port()}")
+    dead = MlflowStageRegistry.from_uri(f"http://127.0.0.1:{free_port()}")
 
     with pytest.raises(RegistryUnavailableError):
         dead.ping()
