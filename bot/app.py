@@ -106,7 +106,8 @@ def create_app(
     """Build the Bolt app with every listener registered, and the runtime behind it."""
     from slack_bolt import App
 
-    from bot.slack import actions, commands, errors
+    from bot.domain.replay import ReplayGuard
+    from bot.slack import actions, commands, errors, replay
     from bot.slack.approvers import SlackApprovers
 
     client = web_client or build_web_client(settings)
@@ -121,6 +122,8 @@ def create_app(
         listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
         logger=logging.getLogger("bot.slack.bolt"),
     )
+    context = promotions.context
+    replay.register(app, ReplayGuard(context.unit_of_work, context.clock))
     commands.register(app, promotions, settings.command)
     actions.register(app, promotions)
     errors.register(app)

@@ -53,19 +53,22 @@ def serve(settings: Settings, *, host: str, port: int, socket: bool) -> int:
 
 
 def _start_sweeper(runtime: Runtime, app: App) -> BackgroundScheduler:
+    from datetime import UTC, datetime
+
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from bot.slack.sweeper import SWEEP_SECONDS, expire_overdue_requests
+    from bot.slack.sweeper import SWEEP_SECONDS, settle_requests
 
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(
-        expire_overdue_requests,
+        settle_requests,
         "interval",
         seconds=SWEEP_SECONDS,
-        args=[runtime.promotions, app.client],
-        id="expire-overdue",
+        args=[runtime.promotions, app.client, runtime.settings.reconcile_after],
+        id="settle-requests",
         max_instances=1,
         coalesce=True,
+        next_run_time=datetime.now(UTC),  # also once right away: repairs a crash at restart
     )
     scheduler.start()
     return scheduler

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     )
     request_ttl: timedelta = Field(timedelta(hours=24), validation_alias="PROMOBOT_REQUEST_TTL")
     require_staging: bool = Field(True, validation_alias="PROMOBOT_REQUIRE_STAGING")
+    reconcile_after: timedelta = Field(
+        timedelta(minutes=2), validation_alias="PROMOBOT_RECONCILE_AFTER"
+    )
     approval_channel: str | None = Field(None, validation_alias="PROMOBOT_APPROVAL_CHANNEL")
     port: int = Field(3000, ge=1, le=65535, validation_alias="PORT")
 
@@ -53,7 +56,7 @@ class Settings(BaseSettings):
                 )
         return value
 
-    @field_validator("request_ttl", mode="before")
+    @field_validator("request_ttl", "reconcile_after", mode="before")
     @classmethod
     def _parse_duration(cls, value: Any) -> Any:
         """Accept seconds (`3600`), a unit (`90m`, `24h`, `2d`) or ISO 8601 (`PT24H`)."""

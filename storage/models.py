@@ -75,6 +75,15 @@ class PromotionRequest(SQLModel, table=True):
         return [int(v) for v in self.archive_versions.split(",") if v]
 
 
+class SeenRequest(SQLModel, table=True):
+    """A Slack request signature already handled; a second arrival is a replay."""
+
+    __tablename__ = "seen_request"
+
+    signature: str = Field(primary_key=True)
+    seen_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+
+
 class DecisionEvent(SQLModel, table=True):
     """One append-only audit record: who did what, when, to which version, between which stages."""
 

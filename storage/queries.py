@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import ColumnElement, delete, update
 from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from storage.models import (
@@ -15,6 +16,7 @@ from storage.models import (
     EventKind,
     PromotionRequest,
     RequestStatus,
+    SeenRequest,
 )
 
 
@@ -137,3 +139,31 @@ def production_history(*, session: Session, model_name: str) -> list[int]:
         .order_by(col(DecisionEvent.at).desc(), col(DecisionEvent.id).desc())
     )
     return list(session.exec(statement))
+
+
+def list_unfinished_requests(
+    *, session: Session, decided_before: datetime
+) -> list[PromotionRequest]:
+    """Requests approved before `decided_before` whose registry change has no recorded outcome."""
+    statement = select(PromotionRequest).where(
+        PromotionRequest.status == RequestStatus.APPROVED,
+        col(PromotionRequest.decided_at) <= decided_before,
+    )
+    return list(session.exec(statement.order_by(col(PromotionRequest.id))))
+
+
+def remember_request(*, session: Session, signature: str, now: datetime) -> bool:
+    """Record a request signature; False if it was already recorded (a replay)."""
+    try:
+        with session.begin_nested():
+            session.add(SeenRequest(signature=signature, seen_at=now))
+    except IntegrityError:
+        return False
+    return True
+
+
+def forget_requests_before(*, session: Session, cutoff: datetime) -> int:
+    """Drop signatures older than `cutoff` (Slack rejects such old requests anyway)."""
+    result = session.exec(delete(SeenRequest).where(col(SeenRequest.seen_at) < cutoff))
+    assert isinstance(result, CursorResult)
+    return result.rowcount

@@ -7,22 +7,18 @@ number of concurrent clicks exactly one wins and the rest are told who decided a
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from bot.domain.applying import Applier, request_event
 from bot.domain.results import Decision, Outcome
 from bot.domain.rules import DomainContext
-from bot.domain.tags import decision_tags, write_tags
 from bot.errors import (
-    ModelNotFoundError,
     NotAllowedError,
-    RegistryUnavailableError,
     RequestClosedError,
     RequestNotFoundError,
-    VersionNotFoundError,
 )
-from bot.stages import Stage
 from storage import queries
-from storage.models import DecisionEvent, EventKind, PromotionRequest, RequestStatus
+from storage.models import EventKind, PromotionRequest, RequestStatus
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +28,11 @@ class DecisionService:
 
     def __init__(self, context: DomainContext) -> None:
         self._ctx = context
+        self._applier = Applier(context)
+
+    def reconcile_unfinished(self, older_than: timedelta) -> list[Decision]:
+        """Settle approvals a crash or restart left half-done (see Applier.reconcile)."""
+        return self._applier.reconcile(older_than)
 
     def approve(self, *, request_id: int, actor: str) -> Decision:
         """Approve and apply a pending request; refuse the requester and non-approvers."""
@@ -52,11 +53,11 @@ class DecisionService:
             )
             if won:
                 queries.add_event(
-                    session=session, event=_event(request, EventKind.APPROVED, actor, now)
+                    session=session, event=request_event(request, EventKind.APPROVED, actor, now)
                 )
         if not won:
             return self._lost_race(request_id, now)
-        return self._apply(request_id, actor)
+        return self._applier.apply(request_id, actor)
 
     def retry(self, *, request_id: int, actor: str) -> Decision:
         """Apply again a request whose registry change failed (for example during an outage)."""
@@ -76,11 +77,11 @@ class DecisionService:
             if won:
                 queries.add_event(
                     session=session,
-                    event=_event(request, EventKind.APPROVED, actor, now, "retry"),
+                    event=request_event(request, EventKind.APPROVED, actor, now, "retry"),
                 )
         if not won:
             raise RequestClosedError(self._reload(request_id))
-        return self._apply(request_id, actor)
+        return self._applier.apply(request_id, actor)
 
     def reject(self, *, request_id: int, actor: str, comment: str = "") -> Decision:
         """Reject a pending request. The requester's own Reject withdraws it instead."""
@@ -146,7 +147,7 @@ class DecisionService:
         now = self._ctx.clock()
         with self._ctx.unit_of_work() as session:
             queries.add_event(
-                session=session, event=_event(request, EventKind.REFUSED, actor, now, why)
+                session=session, event=request_event(request, EventKind.REFUSED, actor, now, why)
             )
 
     def _close(
@@ -171,7 +172,9 @@ class DecisionService:
                 comment=comment or None,
             )
             if won:
-                queries.add_event(session=session, event=_event(request, kind, actor, now, comment))
+                queries.add_event(
+                    session=session, event=request_event(request, kind, actor, now, comment)
+                )
         if not won:
             raise RequestClosedError(self._reload(request.id))
         return Decision(Outcome(status.value), self._reload(request.id), actor)
@@ -190,7 +193,8 @@ class DecisionService:
             )
             if won:
                 queries.add_event(
-                    session=session, event=_event(request, EventKind.EXPIRED, "promobot", now)
+                    session=session,
+                    event=request_event(request, EventKind.EXPIRED, "promobot", now),
                 )
         current = self._reload(request.id)
         if not won:
@@ -202,122 +206,3 @@ class DecisionService:
         if current.status == RequestStatus.PENDING and now >= current.expires_at:
             return self._expire(current, now)
         raise RequestClosedError(current)
-
-    def _apply(self, request_id: int, actor: str) -> Decision:
-        """Re-check the registry, then apply the approved request and record the outcome."""
-        request = self._reload(request_id)
-        registry = self._ctx.registry
-        try:
-            version = registry.get_version(request.model_name, request.version)
-            if version.stage != request.from_stage:
-                return self._finish_stale(
-                    request,
-                    actor,
-                    f"version {request.version} moved from {request.from_stage} to "
-                    f"{version.stage} since the request was made",
-                )
-            archived: list[int] = []
-            if request.to_stage == Stage.PRODUCTION:
-                archived = [
-                    v.version
-                    for v in registry.list_versions(request.model_name)
-                    if v.stage == Stage.PRODUCTION and v.version != request.version
-                ]
-            registry.transition(
-                request.model_name,
-                request.version,
-                Stage(request.to_stage),
-                archive_existing=request.to_stage == Stage.PRODUCTION,
-            )
-        except VersionNotFoundError:
-            return self._finish_stale(request, actor, f"version {request.version} no longer exists")
-        except ModelNotFoundError:
-            return self._finish_stale(request, actor, "the model no longer exists")
-        except RegistryUnavailableError as exc:
-            return self._finish_failed(request, actor, exc.detail)
-        return self._finish_applied(request, actor, archived)
-
-    def _finish_applied(
-        self, request: PromotionRequest, actor: str, archived: list[int]
-    ) -> Decision:
-        now = self._ctx.clock()
-        assert request.id is not None
-        with self._ctx.unit_of_work() as session:
-            queries.claim_request(
-                session=session,
-                request_id=request.id,
-                from_statuses=[RequestStatus.APPROVED],
-                to_status=RequestStatus.APPLIED,
-                actor=None,
-                now=now,
-                release_slot=True,
-            )
-            queries.add_event(session=session, event=_event(request, EventKind.APPLIED, actor, now))
-            for number in archived:
-                queries.add_event(
-                    session=session,
-                    event=DecisionEvent(
-                        at=now,
-                        event=EventKind.APPLIED,
-                        actor=actor,
-                        model_name=request.model_name,
-                        version=number,
-                        from_stage=Stage.PRODUCTION,
-                        to_stage=Stage.ARCHIVED,
-                        request_id=request.id,
-                        comment=f"archived: replaced by version {request.version}",
-                    ),
-                )
-        tags = decision_tags(
-            requested_by=request.requested_by, approved_by=actor, request_id=request.id, when=now
-        )
-        write_tags(self._ctx.registry, request.model_name, request.version, tags)
-        return Decision(Outcome.APPLIED, self._reload(request.id), actor, tuple(archived))
-
-    def _finish_failed(self, request: PromotionRequest, actor: str, detail: str) -> Decision:
-        return self._finish(request, actor, RequestStatus.FAILED, EventKind.FAILED, detail, False)
-
-    def _finish_stale(self, request: PromotionRequest, actor: str, detail: str) -> Decision:
-        return self._finish(request, actor, RequestStatus.STALE, EventKind.STALE, detail, True)
-
-    def _finish(
-        self,
-        request: PromotionRequest,
-        actor: str,
-        status: RequestStatus,
-        kind: EventKind,
-        detail: str,
-        release: bool,
-    ) -> Decision:
-        now = self._ctx.clock()
-        assert request.id is not None
-        with self._ctx.unit_of_work() as session:
-            queries.claim_request(
-                session=session,
-                request_id=request.id,
-                from_statuses=[RequestStatus.APPROVED],
-                to_status=status,
-                actor=None,
-                now=now,
-                release_slot=release,
-                comment=detail,
-            )
-            queries.add_event(session=session, event=_event(request, kind, actor, now, detail))
-        log.warning("request %s %s: %s", request.id, status, detail)
-        return Decision(Outcome(status.value), self._reload(request.id), actor, detail=detail)
-
-
-def _event(
-    request: PromotionRequest, kind: EventKind, actor: str, at: datetime, comment: str = ""
-) -> DecisionEvent:
-    return DecisionEvent(
-        at=at,
-        event=kind,
-        actor=actor,
-        model_name=request.model_name,
-        version=request.version,
-        from_stage=request.from_stage,
-        to_stage=request.to_stage,
-        request_id=request.id,
-        comment=comment,
-    )

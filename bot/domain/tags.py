@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime
 
-from bot.errors import RegistryUnavailableError
+from bot.errors import PromobotError
 from bot.registry.protocol import ModelRegistry
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,9 @@ def write_tags(
     """Write tags after a transition; the transition stands even if this fails, so only log."""
     try:
         registry.record_decision(model, version, tags)
-    except RegistryUnavailableError as exc:
-        log.warning("decision tags not written model=%r version=%s: %s", model, version, exc.detail)
+    except PromobotError as exc:
+        log.warning(
+            "decision tags not written model=%r version=%s: %s", model, version, exc.message
+        )
         return False
     return True

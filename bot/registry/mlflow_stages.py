@@ -6,6 +6,7 @@ MLflow is imported lazily so that `promobot --help` stays fast.
 from __future__ import annotations
 
 import difflib
+import logging
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from mlflow import MlflowClient
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 _PAGE_SIZE_VERSIONS = 10_000
 _PAGE_SIZE_MODELS = 1_000
@@ -131,6 +133,7 @@ class MlflowStageRegistry:
             return None
 
     def transition(self, name: str, version: int, stage: Stage, *, archive_existing: bool) -> None:
+        log.info("mlflow transition model=%r version=%s stage=%s", name, version, stage)
         try:
             with _translated_errors():
                 self._client.transition_model_version_stage(

@@ -1,8 +1,13 @@
-"""The periodic job that expires overdue requests and updates their cards."""
+"""The periodic job that settles requests: expires overdue ones, reconciles half-done ones.
+
+It runs once when promobot starts (so a crash is repaired at restart) and then every
+SWEEP_SECONDS; every request it settles gets its card updated.
+"""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from slack_sdk import WebClient
 
@@ -15,15 +20,18 @@ log = logging.getLogger(__name__)
 SWEEP_SECONDS = 60
 
 
-def expire_overdue_requests(promotions: Promotions, client: WebClient) -> int:
-    """Expire what is overdue, update each card, and return how many expired."""
+def settle_requests(promotions: Promotions, client: WebClient, reconcile_after: timedelta) -> int:
+    """Expire overdue and reconcile unfinished requests; update their cards; return how many."""
+    decisions = []
     try:
-        decisions = promotions.decisions.expire_overdue()
+        decisions += promotions.decisions.expire_overdue()
+        decisions += promotions.decisions.reconcile_unfinished(reconcile_after)
     except PromobotError as exc:
-        log.warning("expiry sweep failed: %s", exc.message)
-        return 0
+        log.warning("request sweep incomplete: %s", exc.message)
+    except Exception:  # the database may be down: log, keep the scheduler alive
+        log.exception("request sweep failed")
     for decision in decisions:
         update_card(client, decision)
     if decisions:
-        log.info("expired requests=%s", [d.request.id for d in decisions])
+        log.info("settled requests=%s", [(d.request.id, str(d.outcome)) for d in decisions])
     return len(decisions)
