@@ -14,7 +14,7 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.errors import PromobotError
@@ -25,12 +25,17 @@ if TYPE_CHECKING:
     from bot.app import Runtime
 
 EVENTS_PATH = "/slack/events"
+#: What Slack sends: forms for commands and interactivity, JSON for the Events API.
+SLACK_MEDIA_TYPES = ("application/x-www-form-urlencoded", "application/json")
 
 
 def create_http_app(bolt_app: App, runtime: Runtime) -> Starlette:
     """The ASGI application `promobot serve` runs under uvicorn."""
 
     async def slack_events(request: Request) -> Response:
+        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type not in SLACK_MEDIA_TYPES:
+            return PlainTextResponse("Unsupported content type.", status_code=400)
         body = await request.body()
         bolt_response = await run_in_threadpool(bolt_app.dispatch, to_bolt_request(request, body))
         return to_starlette_response(bolt_response)

@@ -22,6 +22,17 @@ from tests.fake_slack import FakeSlack, start_fake_slack, stop_fake_slack
 from tests.slack_requests import BOT_TOKEN, SIGNING_SECRET, SlackSender
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the reliability suite's figures at the end of the run."""
+    from tests.reliability.conftest import figures
+
+    lines = figures()
+    if lines:
+        terminalreporter.section("reliability figures")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
 class MutableClock:
     """A clock tests move by hand."""
 

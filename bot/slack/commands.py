@@ -24,6 +24,7 @@ from bot.domain.results import MoveApplied, RequestFiled
 from bot.domain.service import Promotions
 from bot.slack.blocks import listings
 from bot.slack.blocks.cards import Message
+from bot.slack.errors import reporting_errors
 from bot.slack.publishing import post_approval_card, update_card
 
 
@@ -31,8 +32,9 @@ def register(app: App, promotions: Promotions, command_name: str) -> None:
     """Attach the slash command listener to `app`."""
 
     @app.command(command_name)
+    @reporting_errors
     def handle_promote(
-        ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
+        ack: Ack, body: dict[str, Any], command: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
         ack()
         parsed = parse_command(str(command.get("text") or ""))
