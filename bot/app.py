@@ -37,7 +37,12 @@ class Runtime:
 
 #: MLflow's HTTP client retries 7 times with backoff by default, which can keep a Slack user
 #: waiting for minutes when the server is down. These apply only where the operator set none.
-MLFLOW_HTTP_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
+MLFLOW_HTTP_DEFAULTS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "0",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0.5",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "5",
+}
 
 
 def build_registry(settings: Settings) -> ModelRegistry:

@@ -164,12 +164,9 @@ def wait_until_healthy(base_url: str, timeout: float = 30.0) -> None:
         time.sleep(0.1)
 
 
-@pytest.fixture(scope="session")
-def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real `mlflow server` process on a loopback port; yields its tracking URI."""
-    folder = tmp_path_factory.mktemp("mlflow-server")
-    port = free_port()
-    log = (folder / "server.log").open("w")
+def start_mlflow_server(folder: Path, port: int) -> subprocess.Popen[bytes]:
+    """Start a real `mlflow server` on 127.0.0.1:`port` over `folder`; wait until healthy."""
+    log = (folder / "server.log").open("a")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -197,22 +194,33 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         try:
             with urllib.request.urlopen(uri + "/health", timeout=2) as response:
                 if response.status == 200:
-                    break
+                    return process
         except OSError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            raise AssertionError(
-                "mlflow server did not start: " + (folder / "server.log").read_text()[-2000:]
-            )
+            tail = (folder / "server.log").read_text()[-2000:]
+            raise AssertionError(f"mlflow server did not start: {tail}")
         time.sleep(0.25)
-    yield uri
+
+
+def stop_process(process: subprocess.Popen[Any]) -> None:
     process.terminate()
     try:
         process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         process.kill()
-    log.close()
+        process.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `mlflow server` process on a loopback port; yields its tracking URI."""
+    folder = tmp_path_factory.mktemp("mlflow-server")
+    port = free_port()
+    process = start_mlflow_server(folder, port)
+    yield f"http://127.0.0.1:{port}"
+    stop_process(process)
 
 
 def seed_model(

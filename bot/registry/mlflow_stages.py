@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import re
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -191,9 +192,23 @@ def _translated_errors() -> Iterator[None]:
         raise
 
 
+_TRANSPORT_HINTS = (
+    ("timed out", "timed out"),
+    ("Connection refused", "connection refused"),
+    ("Max retries exceeded", "connection failed"),
+    ("Name or service not known", "host not found"),
+    ("401", "authentication failed (HTTP 401)"),
+    ("403", "permission denied (HTTP 403)"),
+)
+
+
 def _short(text: str) -> str:
+    """A short, safe detail: never the URL (it may carry credentials), never a stack."""
+    for needle, hint in _TRANSPORT_HINTS:
+        if needle in text:
+            return hint
     first_line = text.strip().splitlines()[0] if text.strip() else "no detail"
-    return first_line[:200]
+    return re.sub(r"\b\w+://\S+", "<url>", first_line)[:160]
 
 
 def _all_pages(fetch: Callable[[str | None], Any]) -> list[Any]:
