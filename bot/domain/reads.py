@@ -20,8 +20,7 @@ class ReadService:
 
     def list_versions(self, *, model: str) -> VersionListing:
         """Every version of `model` (newest first) with run metrics, and its open requests."""
-        registry_model = self._ctx.registry.get_model(model)
-        versions = self._ctx.registry.list_versions(model)
+        registry_model, versions = self._ctx.registry.model_versions(model)
         run_ids = [v.run_id for v in versions[:METRICS_FOR_NEWEST] if v.run_id]
         metrics = self._ctx.registry.run_metrics(run_ids)
         with self._ctx.unit_of_work() as session:

@@ -8,7 +8,10 @@ from __future__ import annotations
 import difflib
 import logging
 import re
+import threading
+import time
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -34,6 +37,9 @@ log = logging.getLogger(__name__)
 _PAGE_SIZE_VERSIONS = 10_000
 _PAGE_SIZE_MODELS = 1_000
 _NOT_FOUND = "RESOURCE_DOES_NOT_EXIST"
+#: A finished run's metrics rarely change, so they are cached for a while (10 minutes);
+#: a running run is read fresh every time.
+_TERMINAL_RUN_STATES = {"FINISHED", "FAILED", "KILLED"}
 _USER_ERRORS = {"INVALID_PARAMETER_VALUE", "RESOURCE_ALREADY_EXISTS", "BAD_REQUEST"}
 
 
@@ -46,6 +52,8 @@ class MlflowStageRegistry:
 
     def __init__(self, client: MlflowClient) -> None:
         self._client = client
+        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="mlflow")
+        self._finished_runs = _TtlCache(max_entries=4096, ttl_seconds=600)
 
     @classmethod
     def from_uri(cls, tracking_uri: str, registry_uri: str | None = None) -> MlflowStageRegistry:
@@ -82,18 +90,29 @@ class MlflowStageRegistry:
         return [_to_model(m) for m in found]
 
     def list_versions(self, name: str) -> list[ModelVersion]:
-        model = self.get_model(name)
+        return self.model_versions(name)[1]
+
+    def model_versions(self, name: str) -> tuple[RegisteredModel, list[ModelVersion]]:
+        """The model and its versions: both reads run at once, so one round trip."""
         name_filter = model_name_filter(name)
-        with _translated_errors():
-            found = _all_pages(
-                lambda token: self._client.search_model_versions(
-                    name_filter.filter_string, max_results=_PAGE_SIZE_VERSIONS, page_token=token
+
+        def search() -> list[Any]:
+            with _translated_errors():
+                return _all_pages(
+                    lambda token: self._client.search_model_versions(
+                        name_filter.filter_string, max_results=_PAGE_SIZE_VERSIONS, page_token=token
+                    )
                 )
-            )
+
+        pending_search = self._pool.submit(search)
+        try:
+            model = self.get_model(name)
+        finally:
+            found = pending_search.result()
         if name_filter.needs_exact_check:
             found = [v for v in found if v.name == name]
         versions = [_to_version(v, model.aliases) for v in found]
-        return sorted(versions, key=lambda v: v.version, reverse=True)
+        return model, sorted(versions, key=lambda v: v.version, reverse=True)
 
     def list_all_versions(self) -> list[ModelVersion]:
         aliases = {m.name: m.aliases for m in self.list_models()}
@@ -122,16 +141,22 @@ class MlflowStageRegistry:
         unique = list(dict.fromkeys(r for r in run_ids if r))
         if not unique:
             return {}
-        with ThreadPoolExecutor(max_workers=min(8, len(unique))) as pool:
-            results = list(pool.map(self._metrics_of, unique))
+        results = list(self._pool.map(self._metrics_of, unique))
         return {run_id: m for run_id, m in zip(unique, results, strict=True) if m is not None}
 
     def _metrics_of(self, run_id: str) -> dict[str, float] | None:
+        cached = self._finished_runs.get(run_id)
+        if cached is not None:
+            return cached
         try:
             with _translated_errors():
-                return dict(self._client.get_run(run_id).data.metrics)
+                run = self._client.get_run(run_id)
         except _MlflowNotFound:
             return None
+        metrics = dict(run.data.metrics)
+        if run.info.status in _TERMINAL_RUN_STATES:
+            self._finished_runs.put(run_id, metrics)
+        return metrics
 
     def transition(self, name: str, version: int, stage: Stage, *, archive_existing: bool) -> None:
         log.info("mlflow transition model=%r version=%s stage=%s", name, version, stage)
@@ -249,3 +274,27 @@ def _to_version(found: Any, model_aliases: Mapping[str, int]) -> ModelVersion:
         aliases=tuple(aliases),
         tags=dict(found.tags or {}),
     )
+
+
+class _TtlCache:
+    """A small thread-safe cache with a time to live and a size bound (oldest out first)."""
+
+    def __init__(self, max_entries: int, ttl_seconds: float) -> None:
+        self._entries: OrderedDict[str, tuple[float, dict[str, float]]] = OrderedDict()
+        self._max_entries = max_entries
+        self._ttl = ttl_seconds
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> dict[str, float] | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or time.monotonic() - entry[0] > self._ttl:
+                return None
+            return dict(entry[1])
+
+    def put(self, key: str, value: dict[str, float]) -> None:
+        with self._lock:
+            self._entries[key] = (time.monotonic(), dict(value))
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max_entries:
+                self._entries.popitem(last=False)

@@ -55,6 +55,10 @@ class ModelRegistry(Protocol):
         """Every registered model, read with paginated bulk calls."""
         ...
 
+    def model_versions(self, name: str) -> tuple[RegisteredModel, list[ModelVersion]]:
+        """The model and every version of it (newest first), in as few round trips as possible."""
+        ...
+
     def list_versions(self, name: str) -> list[ModelVersion]:
         """Every version of one model, newest first, with aliases filled in."""
         ...

@@ -269,7 +269,10 @@ def test_unreachable_registry_fails_the_approval_and_retry_applies_exactly_once(
     failed = during_outage.decisions.approve(request_id=request_id, actor=APPROVER)
 
     assert failed.outcome == Outcome.FAILED
-    assert "127.0.0.1" in failed.detail
+    assert failed.detail in {
+        "connection refused",
+        "connection failed",
+    }  # no URL: it may hold credentials
     assert (failed.request.status, failed.request.open_model) == ("failed", MODEL)
     assert _stages(mlflow_client) == ["Production", "Staging"]
     card = decided_card(failed)
