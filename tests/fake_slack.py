@@ -23,6 +23,7 @@ class Call:
     method: str  # "chat.postMessage", ... or "response_url"
     body: dict[str, Any]
     path: str
+    at: float = field(default_factory=time.monotonic)  # when the fake received it
 
 
 @dataclass

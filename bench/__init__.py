@@ -1,0 +1,1 @@
+"""promobot's benchmarks: `python -m bench` (see README, Performance)."""
