@@ -105,8 +105,13 @@ class DecisionService:
         now = self._ctx.clock()
         with self._ctx.unit_of_work() as session:
             overdue = queries.list_overdue_requests(session=session, now=now)
-        decisions = [self._expire(r, now, raise_if_lost=False) for r in overdue]
-        return [d for d in decisions if d.outcome == Outcome.EXPIRED]
+        decisions = []
+        for request in overdue:
+            try:
+                decisions.append(self._expire(request, now))
+            except RequestClosedError:
+                continue  # a click or another replica's sweep decided it first
+        return decisions
 
     # -- internals -------------------------------------------------------------------------
 
@@ -169,11 +174,9 @@ class DecisionService:
                 queries.add_event(session=session, event=_event(request, kind, actor, now, comment))
         if not won:
             raise RequestClosedError(self._reload(request.id))
-        return Decision(Outcome(status.value), self._reload(request.id), actor)
+        return self._finished(Decision(Outcome(status.value), self._reload(request.id), actor))
 
-    def _expire(
-        self, request: PromotionRequest, now: datetime, raise_if_lost: bool = True
-    ) -> Decision:
+    def _expire(self, request: PromotionRequest, now: datetime) -> Decision:
         assert request.id is not None
         with self._ctx.unit_of_work() as session:
             won = queries.claim_request(
@@ -190,9 +193,9 @@ class DecisionService:
                     session=session, event=_event(request, EventKind.EXPIRED, "promobot", now)
                 )
         current = self._reload(request.id)
-        if not won and raise_if_lost:
+        if not won:
             raise RequestClosedError(current)
-        return Decision(Outcome.EXPIRED if won else Outcome(current.status), current, "promobot")
+        return self._finished(Decision(Outcome.EXPIRED, current, "promobot"))
 
     def _lost_race(self, request_id: int, now: datetime) -> Decision:
         current = self._reload(request_id)
@@ -269,7 +272,8 @@ class DecisionService:
             requested_by=request.requested_by, approved_by=actor, request_id=request.id, when=now
         )
         write_tags(self._ctx.registry, request.model_name, request.version, tags)
-        return Decision(Outcome.APPLIED, self._reload(request.id), actor, tuple(archived))
+        applied = Decision(Outcome.APPLIED, self._reload(request.id), actor, tuple(archived))
+        return self._finished(applied)
 
     def _finish_failed(self, request: PromotionRequest, actor: str, detail: str) -> Decision:
         return self._finish(request, actor, RequestStatus.FAILED, EventKind.FAILED, detail, False)
@@ -301,7 +305,18 @@ class DecisionService:
             )
             queries.add_event(session=session, event=_event(request, kind, actor, now, detail))
         log.warning("request %s %s: %s", request.id, status, detail)
-        return Decision(Outcome(status.value), self._reload(request.id), actor, detail=detail)
+        decision = Decision(Outcome(status.value), self._reload(request.id), actor, detail=detail)
+        return self._finished(decision)
+
+    def _finished(self, decision: Decision) -> Decision:
+        """Tell the observer; only the caller that won the final status change gets here."""
+        request = decision.request
+        self._ctx.observer.request_finished(
+            state=decision.outcome.value,
+            created_at=request.created_at,
+            decided_at=request.decided_at or self._ctx.clock(),
+        )
+        return decision
 
 
 def _event(
