@@ -90,6 +90,7 @@ def _serve_socket_mode(app: App, runtime: Runtime, *, host: str, port: int) -> i
     try:
         handler.connect()  # type: ignore[no-untyped-call]
     except SlackApiError as exc:
+        handler.close()  # type: ignore[no-untyped-call]
         error = exc.response.get("error") or f"HTTP {exc.response.status_code}"
         print(
             f"promobot serve: Slack refused SLACK_APP_TOKEN ({error}). Create an app-level "
