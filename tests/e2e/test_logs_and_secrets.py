@@ -8,6 +8,8 @@ import logging
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -179,3 +181,67 @@ def test_socket_mode_refuses_an_app_token_slack_rejects_without_printing_it(
     assert "Traceback" not in result.stderr
     assert fake_slack.of("apps.connections.open")
     _assert_no_canary(result.stdout + result.stderr, "serve --socket's output")
+
+
+def test_socket_mode_answers_commands_and_serves_health_and_metrics(
+    tmp_path: Path, fake_slack: FakeSlack, tracking_uri: str
+) -> None:
+    from tests.conftest import wait_until_healthy
+    from tests.e2e.socket_mode_server import SocketModeServer, new_envelope_id
+
+    server = SocketModeServer()
+    fake_slack.socket_mode_url = server.url
+    port = free_port()
+    log_path = tmp_path / "serve.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [*(sys.executable, "-m", "bot", "serve", "--socket"), "--port", str(port)],
+            env=_clean_env(
+                SLACK_BOT_TOKEN=BOT_TOKEN,
+                SLACK_APP_TOKEN=APP_TOKEN,
+                PROMOBOT_SLACK_API_URL=fake_slack.api_url,
+                MLFLOW_TRACKING_URI=tracking_uri,
+                DATABASE_URL=f"sqlite:///{tmp_path / 'promobot.db'}",
+            ),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+        )
+        try:
+            assert server.connected.wait(30), log_path.read_text()[-2000:]
+            base = f"http://127.0.0.1:{port}"
+            wait_until_healthy(base)
+            envelope_id = new_envelope_id()
+            payload = {
+                "command": "/promote",
+                "text": "help",
+                "user_id": REQUESTER,
+                "channel_id": "C0CHANNEL",
+                "team_id": "T0FAKE",
+                "api_app_id": "A0APP",
+                "response_url": fake_slack.response_url("socket"),
+            }
+            server.send(
+                {
+                    "envelope_id": envelope_id,
+                    "type": "slash_commands",
+                    "payload": payload,
+                    "accepts_response_payload": True,
+                }
+            )
+            assert server.receive_text()["envelope_id"] == envelope_id  # the ack
+            reply = fake_slack.wait_for("response_url", lambda c: c.path.endswith("/socket"))[0]
+            assert "/promote list" in all_text([reply])
+            with urllib.request.urlopen(base + "/metrics", timeout=5) as response:
+                metrics = response.read().decode()
+            assert 'promobot_commands_total{command="help",outcome="ok"} 1.0' in metrics
+            with pytest.raises(urllib.error.HTTPError) as refused:  # no Slack route over HTTP
+                urllib.request.urlopen(base + "/slack/events", data=b"x", timeout=5)
+            assert refused.value.code in (404, 405)
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+            server.close()
+    text = log_path.read_text()
+    assert "command handled" in text and "request_id=" in text
+    _assert_no_canary(text, "serve --socket's log")
