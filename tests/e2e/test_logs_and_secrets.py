@@ -195,7 +195,11 @@ def test_socket_mode_answers_commands_and_serves_health_and_metrics(
     log_path = tmp_path / "serve.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [*(sys.executable, "-m", "bot", "serve", "--socket"), "--port", str(port)],
+            [
+                *(sys.executable, "-m", "bot", "serve", "--socket", "--host", "127.0.0.1"),
+                "--port",
+                str(port),
+            ],
             env=_clean_env(
                 SLACK_BOT_TOKEN=BOT_TOKEN,
                 SLACK_APP_TOKEN=APP_TOKEN,
