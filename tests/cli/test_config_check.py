@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
-from tests.cli.test_cli import _run
+
+def _run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """The CLI with only `env` configured (other tests may set MLFLOW_* in this process)."""
+    prefixes = ("SLACK_", "PROMOBOT_", "MLFLOW_", "DATABASE_URL", "PORT")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
 
 BOT_TOKEN = "xoxb-1234-CANARYBOT-secretvalue"
 SIGNING_SECRET = "CANARY-signing-secret-99"
