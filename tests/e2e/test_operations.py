@@ -107,3 +107,29 @@ def test_each_app_has_its_own_metrics_registry(
     assert value(two, "promobot_digest_runs_total", outcome="posted") == 0
     assert value(one, "promobot_commands_total", command="help", outcome="ok") == 1
     assert value(two, "promobot_commands_total", command="help", outcome="ok") == 0
+
+
+def test_healthz_is_503_when_the_database_is_unreachable(
+    serve_app: Any, tracking_uri: str, tmp_path: Any
+) -> None:
+    import json
+    import shutil
+    import urllib.error
+
+    folder = tmp_path / "database"
+    folder.mkdir()
+    served: Served = serve_app(
+        make_settings(mlflow_tracking_uri=tracking_uri, database_url=f"sqlite:///{folder / 'p.db'}")
+    )
+    served.runtime.promotions.context.unit_of_work.engine.dispose()
+    shutil.rmtree(folder)  # SQLite cannot open a file in a folder that is gone
+    try:
+        urllib.request.urlopen(served.base_url + "/healthz", timeout=5)
+        raise AssertionError("expected 503")
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 503
+        assert json.loads(exc.read()) == {
+            "status": "degraded",
+            "database": "unreachable: OperationalError",
+            "mlflow": "ok",
+        }
