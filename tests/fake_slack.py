@@ -45,6 +45,8 @@ class FakeSlack:
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     base_url: str = ""
     server: ThreadingHTTPServer | None = None
+    #: What apps.connections.open hands out (a ws:// URL of a test WebSocket server).
+    socket_mode_url: str = ""
 
     @property
     def api_url(self) -> str:
@@ -159,6 +161,8 @@ class _Handler(BaseHTTPRequestHandler):
         if method in {"chat.postMessage", "chat.update", "chat.postEphemeral"}:
             ts = body.get("ts") if method == "chat.update" else self.state.next_ts()
             return {"ok": True, "channel": body.get("channel"), "ts": ts, "message_ts": ts}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.state.socket_mode_url}
         if method == "usergroups.users.list":
             group = str(body.get("usergroup"))
             if group not in self.state.usergroups:

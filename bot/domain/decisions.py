@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from bot.domain.applying import Applier, request_event
+from bot.domain.applying import Applier, finished, request_event
 from bot.domain.results import Decision, Outcome
 from bot.domain.rules import DomainContext
 from bot.errors import (
@@ -177,7 +177,7 @@ class DecisionService:
                 )
         if not won:
             raise RequestClosedError(self._reload(request.id))
-        return Decision(Outcome(status.value), self._reload(request.id), actor)
+        return finished(self._ctx, Decision(Outcome(status.value), self._reload(request.id), actor))
 
     def _expire(self, request: PromotionRequest, now: datetime) -> Decision:
         assert request.id is not None
@@ -199,7 +199,7 @@ class DecisionService:
         current = self._reload(request.id)
         if not won:
             raise RequestClosedError(current)
-        return Decision(Outcome.EXPIRED, current, "promobot")
+        return finished(self._ctx, Decision(Outcome.EXPIRED, current, "promobot"))
 
     def _lost_race(self, request_id: int, now: datetime) -> Decision:
         current = self._reload(request_id)

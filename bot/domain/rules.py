@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from bot.domain.approvers import AnyoneMayApprove, ApproverCheck
 from bot.domain.clock import Clock, utc_now
+from bot.domain.events import DecisionObserver, IgnoreDecisions
 from bot.registry.protocol import ModelRegistry
 from storage.db import UnitOfWork
 
@@ -27,3 +28,4 @@ class DomainContext:
     rules: Rules = field(default_factory=Rules)
     approvers: ApproverCheck = field(default_factory=AnyoneMayApprove)
     clock: Clock = utc_now
+    observer: DecisionObserver = field(default_factory=IgnoreDecisions)

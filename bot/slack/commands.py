@@ -22,13 +22,28 @@ from bot.command_text import (
 )
 from bot.domain.results import MoveApplied, RequestFiled
 from bot.domain.service import Promotions
+from bot.errors import UsageError
+from bot.metrics import Metrics
 from bot.slack.blocks import listings
 from bot.slack.blocks.cards import Message
 from bot.slack.errors import reporting_errors
 from bot.slack.publishing import post_approval_card, update_card
 
+#: The name each command is counted under in promobot_commands_total.
+COMMAND_NAMES: dict[type[Command], str] = {
+    Help: "help",
+    ListModels: "list",
+    ListVersions: "list",
+    ShowHistory: "history",
+    ShowPending: "pending",
+    Move: "promote",
+    Archive: "archive",
+    Rollback: "rollback",
+    Cancel: "cancel",
+}
 
-def register(app: App, promotions: Promotions, command_name: str) -> None:
+
+def register(app: App, promotions: Promotions, command_name: str, metrics: Metrics) -> None:
     """Attach the slash command listener to `app`."""
 
     @app.command(command_name)
@@ -37,16 +52,26 @@ def register(app: App, promotions: Promotions, command_name: str) -> None:
         ack: Ack, body: dict[str, Any], command: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
         ack()
-        parsed = parse_command(str(command.get("text") or ""))
-        reply = run_command(
-            parsed,
-            promotions=promotions,
-            client=client,
-            actor=str(command["user_id"]),
-            channel=str(command["channel_id"]),
-            command_name=command_name,
-        )
+        text = str(command.get("text") or "")
+        with metrics.track_command(command_label(text)):
+            reply = run_command(
+                parse_command(text),
+                promotions=promotions,
+                client=client,
+                actor=str(command["user_id"]),
+                channel=str(command["channel_id"]),
+                command_name=command_name,
+            )
         respond(response_type="ephemeral", **reply)
+
+
+def command_label(text: str) -> str:
+    """The metric name of a command's text: `promote`, `list`, ... or `unknown`."""
+    try:
+        parsed = parse_command(text)
+    except UsageError:
+        return "unknown"
+    return COMMAND_NAMES.get(type(parsed), type(parsed).__name__.lower())
 
 
 def run_command(
