@@ -191,7 +191,14 @@ def test_any_text_parses_to_a_command_or_a_promobot_error(text: str) -> None:
         return
     assert isinstance(
         command,
-        Help | ListModels | ListVersions | Move | Archive | Rollback | ShowHistory | ShowPending
+        Help
+        | ListModels
+        | ListVersions
+        | Move
+        | Archive
+        | Rollback
+        | ShowHistory
+        | ShowPending
         | Cancel,
     )
     if isinstance(command, Move | Archive | ListVersions | ShowHistory | Rollback):

@@ -13,7 +13,7 @@ from tests.factories import make_version
 HOSTILE_NAMES = [
     "it's",
     'say "hi"',
-    "it's \"both\"",
+    'it\'s "both"',
     "a\\b",
     "trail\\",
     "x%_y",
@@ -53,7 +53,7 @@ def _versions_found(client: MlflowClient, name: str) -> list[tuple[str, int]]:
         ("a\\b", NameFilter("name='a\\b'", needs_exact_check=False)),
         ("it's", NameFilter('name="it\'s"', needs_exact_check=False)),
         ('say "hi"', NameFilter("name='say \"hi\"'", needs_exact_check=False)),
-        ("it's \"both\"", NameFilter("name LIKE 'it_s _both_'", needs_exact_check=True)),
+        ('it\'s "both"', NameFilter("name LIKE 'it_s _both_'", needs_exact_check=True)),
         ("it's\\", NameFilter("name LIKE 'it_s_'", needs_exact_check=True)),
     ],
 )
@@ -75,13 +75,13 @@ def test_each_hostile_name_selects_exactly_its_own_versions(mlflow_client: Mlflo
 def test_like_fallback_matches_decoys_so_the_exact_check_is_needed(
     mlflow_client: MlflowClient,
 ) -> None:
-    make_version(mlflow_client, "it's \"both\"")
+    make_version(mlflow_client, 'it\'s "both"')
     make_version(mlflow_client, "it_s _both_")
-    name_filter = model_name_filter("it's \"both\"")
+    name_filter = model_name_filter('it\'s "both"')
 
     raw = {v.name for v in mlflow_client.search_model_versions(name_filter.filter_string)}
 
-    assert raw == {"it's \"both\"", "it_s _both_"}
+    assert raw == {'it\'s "both"', "it_s _both_"}
     assert name_filter.needs_exact_check
 
 

@@ -21,7 +21,7 @@ from tests.factories import make_version, stage_of
 HOSTILE_NAMES = [
     "it's",
     'say "hi"',
-    "it's \"both\"",
+    'it\'s "both"',
     "a\\b",
     "trail\\",
     "x%_y",
@@ -80,7 +80,7 @@ def test_version_fields_come_from_the_registry(
 def test_aliases_are_read_from_the_registered_model(
     registry: MlflowStageRegistry, mlflow_client: MlflowClient
 ) -> None:
-    name = "it's \"both\""
+    name = 'it\'s "both"'
     for _ in range(3):
         make_version(mlflow_client, name)
     mlflow_client.set_registered_model_alias(name, "champion", "2")
@@ -243,10 +243,17 @@ def test_listings_follow_every_page(
     for model in ["a", "b", "c", "d", "e"]:
         make_version(mlflow_client, model)
     for _ in range(5):
-        make_version(mlflow_client, "it's \"both\"")
+        make_version(mlflow_client, 'it\'s "both"')
 
-    assert sorted(m.name for m in registry.list_models()) == ["a", "b", "c", "d", "e", "it's \"both\""]
-    assert [v.version for v in registry.list_versions("it's \"both\"")] == [5, 4, 3, 2, 1]
+    assert sorted(m.name for m in registry.list_models()) == [
+        "a",
+        "b",
+        "c",
+        "d",
+        "e",
+        'it\'s "both"',
+    ]
+    assert [v.version for v in registry.list_versions('it\'s "both"')] == [5, 4, 3, 2, 1]
     assert len(registry.list_all_versions()) == 10
 
 

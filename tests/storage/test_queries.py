@@ -1,4 +1,4 @@
-"""Typed queries on a real database: SQLite always, PostgreSQL when PROMOBOT_TEST_POSTGRES_URL is set."""
+"""Typed queries on a real database: SQLite always, PostgreSQL when its test URL is set."""
 
 from __future__ import annotations
 
@@ -121,9 +121,7 @@ def test_claim_request_wins_exactly_once_under_concurrency(engine: Engine) -> No
         except BaseException as exc:  # collected and asserted on below
             errors.append(exc)
 
-    threads = [
-        threading.Thread(target=contend, args=(f"U_{n:02d}",)) for n in range(contenders)
-    ]
+    threads = [threading.Thread(target=contend, args=(f"U_{n:02d}",)) for n in range(contenders)]
     for thread in threads:
         thread.start()
     for thread in threads:
