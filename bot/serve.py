@@ -1,4 +1,4 @@
-"""`promobot serve`: HTTP under uvicorn, or Socket Mode, plus the expiry sweep."""
+"""`promobot serve`: HTTP under uvicorn, or Socket Mode, plus the expiry sweep and digests."""
 
 from __future__ import annotations
 
@@ -55,6 +55,7 @@ def serve(settings: Settings, *, host: str, port: int, socket: bool) -> int:
 def _start_sweeper(runtime: Runtime, app: App) -> BackgroundScheduler:
     from apscheduler.schedulers.background import BackgroundScheduler
 
+    from bot.slack.digest_jobs import DigestJobs, DigestRunner
     from bot.slack.sweeper import SWEEP_SECONDS, expire_overdue_requests
 
     scheduler = BackgroundScheduler(timezone="UTC")
@@ -67,5 +68,6 @@ def _start_sweeper(runtime: Runtime, app: App) -> BackgroundScheduler:
         max_instances=1,
         coalesce=True,
     )
+    DigestJobs(scheduler, DigestRunner(runtime.promotions, app.client)).install()
     scheduler.start()
     return scheduler

@@ -15,15 +15,20 @@ from bot.command_text import (
     ListModels,
     ListVersions,
     Move,
+    PostDigest,
     Rollback,
     ShowHistory,
     ShowPending,
+    Subscribe,
+    Unsubscribe,
     parse_command,
 )
 from bot.domain.results import MoveApplied, RequestFiled
 from bot.domain.service import Promotions
 from bot.slack.blocks import listings
 from bot.slack.blocks.cards import Message
+from bot.slack.digest_commands import run_digest_command
+from bot.slack.errors import reporting_errors
 from bot.slack.publishing import post_approval_card, update_card
 
 
@@ -31,6 +36,7 @@ def register(app: App, promotions: Promotions, command_name: str) -> None:
     """Attach the slash command listener to `app`."""
 
     @app.command(command_name)
+    @reporting_errors
     def handle_promote(
         ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
@@ -83,6 +89,10 @@ def run_command(
             )
             update_card(client, decision)
             return listings.cancelled_message(decision.request)
+        case PostDigest() | Subscribe() | Unsubscribe():
+            return run_digest_command(
+                parsed, promotions=promotions, client=client, actor=actor, channel=channel
+            )
     raise AssertionError(f"unhandled command {parsed!r}")
 
 
