@@ -101,16 +101,14 @@ def cron_trigger(crontab: str, timezone: str) -> Any:
             ]
         )
     except ValueError as exc:
-        raise InvalidScheduleError(
-            f"'{crontab}' is not a crontab line: {exc}. {_EXAMPLE}."
-        ) from None
+        raise _refused(crontab, str(exc)) from None
 
 
 def check_crontab(crontab: str, timezone: str = "UTC") -> str:
     """Return the crontab line, normalised, if it is valid and fires at least once."""
     trigger = cron_trigger(crontab, timezone)
     if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:
-        raise InvalidScheduleError(f"'{crontab}' never fires (no such date). {_EXAMPLE}.")
+        raise _refused(crontab, "it never fires (no such date)")
     return " ".join(crontab.split())
 
 
@@ -175,10 +173,7 @@ def _fields(crontab: str) -> list[str]:
     text = _MACROS.get(text.lower(), text)
     fields = text.split(" ")
     if len(fields) != 5 or not text:
-        raise InvalidScheduleError(
-            f"'{crontab}' is not a crontab line: it needs 5 fields (minute hour day month "
-            f"weekday). {_EXAMPLE}."
-        )
+        raise _refused(crontab, "it needs 5 fields (minute hour day month weekday)")
     return fields
 
 
@@ -191,7 +186,7 @@ def _weekday_names(field: str, crontab: str) -> str:
         span, _, step_text = item.partition("/")
         step = _number(step_text, crontab) if step_text else 1
         if step < 1:
-            raise InvalidScheduleError(f"'{crontab}': a weekday step must be 1 or more.")
+            raise _refused(crontab, "a weekday step must be 1 or more")
         if span == "*":
             first, last = 0, 6
         elif "-" in span:
@@ -203,7 +198,7 @@ def _weekday_names(field: str, crontab: str) -> str:
         if last == 0 and first > 0:
             last = 7  # read `5-0` as `5-7`: Friday to Sunday
         if first > last:
-            raise InvalidScheduleError(f"'{crontab}': weekday range '{span}' runs backwards.")
+            raise _refused(crontab, f"weekday range '{span}' runs backwards")
         days.update(d % 7 for d in range(first, last + 1, step))
     return ",".join(_DAY_NAMES[d] for d in sorted(days))
 
@@ -214,13 +209,15 @@ def _weekday(text: str, crontab: str) -> int:
         return _DAY_NAMES.index(lowered)
     number = _number(text, crontab)
     if not 0 <= number <= 7:
-        raise InvalidScheduleError(
-            f"'{crontab}': weekday '{text}' must be 0-7 (0 and 7 are Sunday) or a name like mon."
-        )
+        raise _refused(crontab, f"weekday '{text}' must be 0-7 (0 and 7 are Sunday) or mon…sun")
     return number
 
 
 def _number(text: str, crontab: str) -> int:
     if not text.strip().isdigit():
-        raise InvalidScheduleError(f"'{crontab}' is not a crontab line: '{text}'. {_EXAMPLE}.")
+        raise _refused(crontab, f"'{text}' is not a number or a day name")
     return int(text)
+
+
+def _refused(crontab: str, why: str) -> InvalidScheduleError:
+    return InvalidScheduleError(f"'{crontab}' is not a usable crontab line: {why}. {_EXAMPLE}.")
