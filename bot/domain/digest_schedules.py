@@ -53,7 +53,8 @@ class ScheduleService:
 
     def __init__(self, context: DomainContext) -> None:
         self._ctx = context
-        #: The settings' channel counts slots only from this process's start until it has one.
+        #: When this process started: the settings' schedule counts missed slots from here
+        #: (less the grace period) until its channel has a recorded slot.
         self.started_at = context.clock()
 
     def subscribe(self, *, channel: str, actor: str, crontab: str | None = None) -> Subscribed:
@@ -168,9 +169,11 @@ class ScheduleService:
         return next((s for s in self.schedules() if s.channel == channel), None)
 
     def _settings_schedule(self) -> DigestSchedule | None:
+        """The settings' channel and crontab. Until that channel has a recorded slot, its
+        schedule counts as begun one grace period before this process started, so a slot
+        missed just before a (first) start is still posted."""
         rules = self._ctx.digest
         if not rules.channel:
             return None
-        return DigestSchedule(
-            rules.channel, rules.crontab, rules.timezone, self.started_at, from_settings=True
-        )
+        began = self.started_at - rules.grace
+        return DigestSchedule(rules.channel, rules.crontab, rules.timezone, began, True)

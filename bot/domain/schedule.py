@@ -46,7 +46,8 @@ class DigestSchedule:
     """When one channel gets its digest.
 
     `not_before` is when the schedule began: the subscription time, or for the settings'
-    channel the process start (used only until that channel has a recorded slot).
+    channel the process start less the grace period (used only until that channel has a
+    recorded slot).
     """
 
     channel: str

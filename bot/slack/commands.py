@@ -38,8 +38,9 @@ def register(app: App, promotions: Promotions, command_name: str) -> None:
     @app.command(command_name)
     @reporting_errors
     def handle_promote(
-        ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
+        ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, body: dict[str, Any]
     ) -> None:
+        # `body` is for reporting_errors, which answers errors through its response_url.
         ack()
         parsed = parse_command(str(command.get("text") or ""))
         reply = run_command(

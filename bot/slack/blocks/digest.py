@@ -25,11 +25,9 @@ def digest_messages(digest: Digest) -> list[Message]:
         section(summary_line(digest)),
         context(f"As of {md.date(digest.as_of)}."),
     ]
-    parts = [_changes_part(digest)]
-    if digest.expired:
-        parts.append(Part(f"*Requests that expired {_since(digest)}*", _expired(digest)))
     active = [m for m in digest.models if m.has_activity]
     quiet = [m for m in digest.models if not m.has_activity]
+    parts = []
     if active:
         parts.append(Part("*Models with activity*", [_model(m, digest.as_of) for m in active]))
     if quiet:
@@ -37,6 +35,9 @@ def digest_messages(digest: Digest) -> list[Message]:
         parts.append(Part(title, [_model(m, digest.as_of) for m in quiet]))
     if not digest.models:
         parts.append(Part("*Models*", [["_No registered models yet._"]]))
+    parts.append(_changes_part(digest))
+    if digest.expired:
+        parts.append(Part(f"*Requests that expired {_since(digest)}*", _expired(digest)))
     return split_messages(
         head, pack_sections(parts), fallback=_fallback(digest), reply_label=f"{TITLE} continued"
     )
