@@ -114,19 +114,21 @@ class ScheduleService:
         for schedule in self.schedules():
             if channel is not None and schedule.channel != channel:
                 continue
+            last = recorded.get(schedule.channel)
             plan = plan_slots(
                 schedule.crontab,
                 schedule.timezone,
-                after=plan_start(schedule, recorded.get(schedule.channel)),
+                after=plan_start(schedule, last),
                 now=now,
                 grace=self._ctx.digest.grace,
             )
-            for slot_at in plan.skip:
+            # The settings' channel with no record yet: slots before this start were not
+            # missed by a bot that was down, so only a just-missed one is posted.
+            skip = () if schedule.from_settings and last is None else plan.skip
+            for slot_at in skip:
                 self._record(schedule.channel, slot_at, SlotStatus.SKIPPED, now)
-            if plan.skip:
-                log.info(
-                    "digest slots skipped channel=%s count=%s", schedule.channel, len(plan.skip)
-                )
+            if skip:
+                log.info("digest slots skipped channel=%s count=%s", schedule.channel, len(skip))
             if plan.post is not None:
                 due.append(DueSlot(schedule.channel, plan.post))
         return due
