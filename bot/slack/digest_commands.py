@@ -29,7 +29,7 @@ def run_digest_command(
         case PostDigest():
             digest = promotions.digests.build(channel=channel)
             posted = post_digest(client, digest_messages(digest), channel)
-            return digest_posted_message(posted.parts, posted.channel, posted.error)
+            return digest_posted_message(posted.posted_parts, posted.channel, posted.error)
         case Subscribe(crontab):
             subscribed = promotions.schedules.subscribe(
                 channel=channel, actor=actor, crontab=crontab

@@ -53,9 +53,9 @@ def summary_line(digest: Digest) -> str:
     )
 
 
-def digest_posted_message(parts: int, channel: str, error: str | None = None) -> Message:
+def digest_posted_message(posted_parts: int, channel: str, error: str | None = None) -> Message:
     """The private reply to `/promote digest`."""
-    replies = parts - 1
+    replies = posted_parts - 1
     where = f" with {_count(replies, 'thread reply')}" if replies else ""
     text = f"Posted the registry digest in <#{md.escape(channel)}>{where}."
     if error:
