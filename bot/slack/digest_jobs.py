@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -63,6 +64,7 @@ class DigestRunner:
         schedules = self._promotions.schedules
         try:
             digest = self._promotions.digests.build(channel=slot.channel)
+            messages = digest_messages(digest)
         except PromobotError as exc:
             log.warning("digest not built channel=%s slot=%s: %s", slot.channel, slot.slot_at, exc)
             return SlotResult(slot, SlotOutcome.NOT_BUILT, exc.message)
@@ -70,7 +72,7 @@ class DigestRunner:
         if slot_id is None:
             return SlotResult(slot, SlotOutcome.TAKEN)
         try:
-            posted = post_digest(self._client, digest_messages(digest), slot.channel)
+            posted = post_digest(self._client, messages, slot.channel)
         except DigestNotPostedError as exc:
             schedules.record_failed(slot_id=slot_id, detail=exc.error)
             log.error(
@@ -99,8 +101,6 @@ class DigestJobs:
 
     def install(self, *, sync_now: bool = True) -> None:
         """Add the sync job; it runs at once (catching up on missed slots), then every minute."""
-        from datetime import UTC, datetime
-
         self._scheduler.add_job(
             self.sync,
             "interval",
