@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from bot.domain.approvers import AnyoneMayApprove, ApproverCheck, StaticApprovers
 from bot.domain.clock import Clock, utc_now
 from bot.domain.events import IgnoreDecisions
-from bot.domain.rules import DomainContext, Rules
+from bot.domain.rules import DigestRules, DomainContext, Rules
 from bot.domain.service import Promotions
 from bot.registry.protocol import ModelRegistry
 from bot.settings import Settings
@@ -85,6 +85,12 @@ def build_promotions(
         or (StaticApprovers(settings.approvers) if settings.approvers else AnyoneMayApprove()),
         clock=clock,
         observer=metrics or IgnoreDecisions(),
+        digest=DigestRules(
+            channel=settings.digest_channel,
+            crontab=settings.digest_cron,
+            timezone=settings.timezone,
+            grace=settings.digest_grace,
+        ),
     )
     return Promotions.build(context)
 

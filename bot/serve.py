@@ -1,4 +1,4 @@
-"""`promobot serve`: HTTP under uvicorn, or Socket Mode, plus the expiry sweep."""
+"""`promobot serve`: HTTP under uvicorn, or Socket Mode, plus the expiry sweep and digests."""
 
 from __future__ import annotations
 
@@ -123,6 +123,7 @@ def _start_sweeper(runtime: Runtime, app: App) -> BackgroundScheduler:
 
     from apscheduler.schedulers.background import BackgroundScheduler
 
+    from bot.slack.digest_jobs import DigestJobs, DigestRunner
     from bot.slack.sweeper import SWEEP_SECONDS, settle_requests
 
     scheduler = BackgroundScheduler(timezone="UTC")
@@ -136,5 +137,6 @@ def _start_sweeper(runtime: Runtime, app: App) -> BackgroundScheduler:
         coalesce=True,
         next_run_time=datetime.now(UTC),  # also once right away: repairs a crash at restart
     )
+    DigestJobs(scheduler, DigestRunner(runtime.promotions, app.client)).install()
     scheduler.start()
     return scheduler

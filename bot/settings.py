@@ -10,6 +10,13 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.domain.schedule import (
+    DEFAULT_CRONTAB,
+    InvalidScheduleError,
+    check_crontab,
+    check_timezone,
+)
+
 SLACK_API_URL = "https://slack.com/api/"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -49,6 +56,10 @@ class Settings(BaseSettings):
     )
     approval_channel: str | None = Field(None, validation_alias="PROMOBOT_APPROVAL_CHANNEL")
     port: int = Field(3000, ge=1, le=65535, validation_alias="PORT")
+    digest_channel: str | None = Field(None, validation_alias="PROMOBOT_DIGEST_CHANNEL")
+    digest_cron: str = Field(DEFAULT_CRONTAB, validation_alias="PROMOBOT_DIGEST_CRON")
+    timezone: str = Field("UTC", validation_alias="PROMOBOT_TIMEZONE")
+    digest_grace: timedelta = Field(timedelta(hours=1), validation_alias="PROMOBOT_DIGEST_GRACE")
     log_format: Literal["keyvalue", "json"] = Field(
         "keyvalue", validation_alias="PROMOBOT_LOG_FORMAT"
     )
@@ -106,7 +117,7 @@ class Settings(BaseSettings):
                 )
         return value
 
-    @field_validator("request_ttl", "reconcile_after", mode="before")
+    @field_validator("request_ttl", "reconcile_after", "digest_grace", mode="before")
     @classmethod
     def _parse_duration(cls, value: Any) -> Any:
         """Accept seconds (`3600`), a unit (`90m`, `24h`, `2d`) or ISO 8601 (`PT24H`)."""
@@ -114,12 +125,38 @@ class Settings(BaseSettings):
             return timedelta(seconds=float(match[1]) * _UNIT_SECONDS[match[2].lower()])
         return value
 
-    @field_validator("request_ttl")
+    @field_validator("request_ttl", "digest_grace")
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):
             raise ValueError("must be longer than zero")
         return value
+
+    @field_validator("digest_channel", mode="before")
+    @classmethod
+    def _channel_id(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        if isinstance(value, str) and not re.fullmatch(r"[CGD][A-Z0-9]{2,}", value.strip()):
+            raise ValueError("expected a Slack channel ID like C0123ABCD (not a #name)")
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("timezone")
+    @classmethod
+    def _iana_zone(cls, value: str) -> str:
+        try:
+            check_timezone(value)
+        except InvalidScheduleError as exc:
+            raise ValueError(exc.message) from None
+        return value
+
+    @field_validator("digest_cron")
+    @classmethod
+    def _crontab(cls, value: str) -> str:
+        try:
+            return check_crontab(value)
+        except InvalidScheduleError as exc:
+            raise ValueError(exc.message) from None
 
     @field_validator("command")
     @classmethod

@@ -111,7 +111,9 @@ def start_fake_slack(state: FakeSlack | None = None) -> FakeSlack:
     server.daemon_threads = True
     state.server = server
     state.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    threading.Thread(target=server.serve_forever, daemon=True, name="fake-slack").start()
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name="fake-slack"
+    ).start()  # a short poll interval makes shutdown() quick
     return state
 
 

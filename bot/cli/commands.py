@@ -114,5 +114,12 @@ def run_config_check(args: argparse.Namespace) -> int:
     return check(_settings(), socket=args.socket)
 
 
+@_reports_errors
+def run_digest(args: argparse.Namespace) -> int:
+    from bot.cli.digest import print_or_post_digest
+
+    return print_or_post_digest(_settings(), post=args.post)
+
+
 def configure_logging(level: int = logging.INFO) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")

@@ -70,4 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--model-name", required=True)
     history.add_argument("--limit", type=int, default=50)
     history.set_defaults(run=commands.run_history)
+
+    digest = sub.add_parser("digest", help="print the registry digest (or post it with --post)")
+    digest.add_argument(
+        "--post", action="store_true", help="post it to $PROMOBOT_DIGEST_CHANNEL instead"
+    )
+    digest.set_defaults(run=commands.run_digest)
     return parser

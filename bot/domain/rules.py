@@ -20,6 +20,16 @@ class Rules:
 
 
 @dataclass(frozen=True)
+class DigestRules:
+    """The digest settings: the settings' channel and schedule, and the missed-slot grace."""
+
+    channel: str | None = None
+    crontab: str = "0 9 * * 1-5"
+    timezone: str = "UTC"
+    grace: timedelta = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
 class DomainContext:
     """What the domain services need; built once by the composition root."""
 
@@ -29,3 +39,4 @@ class DomainContext:
     approvers: ApproverCheck = field(default_factory=AnyoneMayApprove)
     clock: Clock = utc_now
     observer: DecisionObserver = field(default_factory=IgnoreDecisions)
+    digest: DigestRules = field(default_factory=DigestRules)

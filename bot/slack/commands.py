@@ -15,9 +15,12 @@ from bot.command_text import (
     ListModels,
     ListVersions,
     Move,
+    PostDigest,
     Rollback,
     ShowHistory,
     ShowPending,
+    Subscribe,
+    Unsubscribe,
     parse_command,
 )
 from bot.domain.results import MoveApplied, RequestFiled
@@ -26,6 +29,7 @@ from bot.errors import UsageError
 from bot.metrics import Metrics
 from bot.slack.blocks import listings
 from bot.slack.blocks.cards import Message
+from bot.slack.digest_commands import run_digest_command
 from bot.slack.errors import reporting_errors
 from bot.slack.publishing import post_approval_card, update_card
 
@@ -51,6 +55,7 @@ def register(app: App, promotions: Promotions, command_name: str, metrics: Metri
     def handle_promote(
         ack: Ack, body: dict[str, Any], command: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
+        # `body` is for reporting_errors, which answers errors through its response_url.
         ack()
         text = str(command.get("text") or "")
         with metrics.track_command(command_label(text)):
@@ -110,6 +115,10 @@ def run_command(
             )
             update_card(client, decision)
             return listings.cancelled_message(decision.request)
+        case PostDigest() | Subscribe() | Unsubscribe():
+            return run_digest_command(
+                parsed, promotions=promotions, client=client, actor=actor, channel=channel
+            )
     raise AssertionError(f"unhandled command {parsed!r}")
 
 
