@@ -137,6 +137,6 @@ def _start_sweeper(runtime: Runtime, app: App) -> BackgroundScheduler:
         coalesce=True,
         next_run_time=datetime.now(UTC),  # also once right away: repairs a crash at restart
     )
-    DigestJobs(scheduler, DigestRunner(runtime.promotions, app.client)).install()
+    DigestJobs(scheduler, DigestRunner(runtime.promotions, app.client, runtime.metrics)).install()
     scheduler.start()
     return scheduler

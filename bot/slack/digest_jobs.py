@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 
@@ -22,6 +22,9 @@ from bot.domain.service import Promotions
 from bot.errors import PromobotError
 from bot.slack.blocks.digest import digest_messages
 from bot.slack.digests import DigestNotPostedError, post_digest
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +50,12 @@ class SlotResult:
 class DigestRunner:
     """Posts the digest slots that are due, whichever replica it runs on."""
 
-    def __init__(self, promotions: Promotions, client: WebClient) -> None:
+    def __init__(
+        self, promotions: Promotions, client: WebClient, metrics: Metrics | None = None
+    ) -> None:
         self._promotions = promotions
         self._client = client
+        self._metrics = metrics
 
     def schedules(self) -> list[DigestSchedule]:
         return self._promotions.schedules.schedules()
@@ -57,7 +63,11 @@ class DigestRunner:
     def run_due(self, channel: str | None = None) -> list[SlotResult]:
         """Post every slot that is due now (or only `channel`'s)."""
         due = self._promotions.schedules.due_slots(channel=channel)
-        return [self.post_slot(slot) for slot in due]
+        results = [self.post_slot(slot) for slot in due]
+        if self._metrics is not None:
+            for result in results:
+                self._metrics.digest_run(str(result.outcome))
+        return results
 
     def post_slot(self, slot: DueSlot) -> SlotResult:
         """Build the digest, claim the slot, post; the claim comes before any Slack call."""

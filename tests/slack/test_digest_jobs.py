@@ -255,3 +255,23 @@ def test_a_channels_subscription_replaces_the_settings_schedule_until_unsubscrib
     unsubscribed = schedules.unsubscribe(channel=CHANNEL)
     assert unsubscribed.still_scheduled is not None
     assert [(s.channel, s.crontab) for s in schedules.schedules()] == [(CHANNEL, "0 9 * * 1-5")]
+
+
+def test_digest_runs_are_counted_in_the_metrics_by_outcome(
+    start_replica: Any, fake_slack: FakeSlack
+) -> None:
+    from bot.metrics import Metrics
+
+    clock = MutableClock(MONDAY_8)
+    first, second = start_replica(clock), start_replica(clock)
+    metrics = Metrics()
+    counted = [
+        DigestRunner(r.promotions, r.runner._client, metrics)  # same replicas, with metrics
+        for r in (first, second)
+    ]
+    clock.advance(hours=1, seconds=1)
+    for runner in counted:
+        runner.run_due()
+    exposition = metrics.exposition().decode()
+    assert 'promobot_digest_runs_total{outcome="posted"} 1.0' in exposition
+    assert len(_parents(fake_slack)) == 1
