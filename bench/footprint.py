@@ -50,7 +50,7 @@ def _idle_rss(work: Path) -> list[dict[str, Any]]:
         rss = bot.rss_mb()
         status = Path(f"/proc/{floor_process.pid}/status").read_text()
         floor = (
-            int(next(l for l in status.splitlines() if l.startswith("VmRSS:")).split()[1]) / 1024
+            int(next(x for x in status.splitlines() if x.startswith("VmRSS:")).split()[1]) / 1024
         )
     finally:
         bot.stop()
