@@ -7,6 +7,8 @@ stops the server from answering others.
 
 from __future__ import annotations
 
+import json
+import logging
 from typing import TYPE_CHECKING
 
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
 
     from bot.app import Runtime
 
+log = logging.getLogger(__name__)
+
 __all__ = ["EVENTS_PATH", "create_http_app", "create_ops_app", "health_checks"]
 
 #: What Slack sends: forms for commands and interactivity, JSON for the Events API.
@@ -41,8 +45,16 @@ def create_http_app(bolt_app: App, runtime: Runtime) -> Starlette:
         if media_type not in SLACK_MEDIA_TYPES:
             return PlainTextResponse("Unsupported content type.", status_code=400)
         body = await request.body()
-        bolt_request = to_bolt_request(request, body)
-        bolt_response = await run_in_threadpool(dispatch, bolt_app, bolt_request)
+        if media_type == "application/json" and not _is_json_object(body):
+            return PlainTextResponse("Expected a JSON object.", status_code=400)
+        try:
+            bolt_request = to_bolt_request(request, body)
+            bolt_response = await run_in_threadpool(dispatch, bolt_app, bolt_request)
+        except Exception:
+            # Listeners never raise (bot/slack/errors.py), so this is Bolt failing on a
+            # signed but malformed payload: the sender's fault, not a server error.
+            log.warning("malformed Slack payload refused", exc_info=True)
+            return PlainTextResponse("Malformed Slack payload.", status_code=400)
         return to_starlette_response(bolt_response)
 
     return Starlette(
@@ -90,3 +102,10 @@ def health_checks(runtime: Runtime) -> dict[str, str]:
     except Exception as exc:  # a health check reports, it never fails
         checks["mlflow"] = f"error: {type(exc).__name__}"
     return checks
+
+
+def _is_json_object(body: bytes) -> bool:
+    try:
+        return isinstance(json.loads(body or b"null"), dict)
+    except ValueError:
+        return False

@@ -39,7 +39,7 @@ def register(app: App, promotions: Promotions, metrics: Metrics) -> None:
             ACTION_RETRY: promotions.decisions.retry,
         }[action["action_id"]]
         with metrics.track_command(str(action["action_id"]).removeprefix("promobot_")):
-            decision = decide(request_id=request_id_of(action), actor=str(body["user"]["id"]))
+            decision = decide(request_id=request_id_of(action), actor=clicker_of(body))
         publish(decision, expected=_EXPECTED[action["action_id"]], client=client, respond=respond)
 
 
@@ -48,6 +48,15 @@ def publish(decision: Decision, *, expected: Outcome, client: WebClient, respond
     update_card(client, decision)
     if decision.outcome != expected:
         respond(response_type="ephemeral", replace_original=False, text=outcome_notice(decision))
+
+
+def clicker_of(body: dict[str, Any]) -> str:
+    """Who clicked; a payload without a user is malformed, not a crash."""
+    user = body.get("user")
+    user_id = user.get("id") if isinstance(user, dict) else None
+    if not isinstance(user_id, str) or not user_id:
+        raise UsageError("This click arrived without the user who made it.")
+    return user_id
 
 
 def request_id_of(action: dict[str, Any]) -> int:

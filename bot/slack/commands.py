@@ -63,11 +63,19 @@ def register(app: App, promotions: Promotions, command_name: str, metrics: Metri
                 parse_command(text),
                 promotions=promotions,
                 client=client,
-                actor=str(command["user_id"]),
-                channel=str(command["channel_id"]),
+                actor=_required(command, "user_id"),
+                channel=_required(command, "channel_id"),
                 command_name=command_name,
             )
         respond(response_type="ephemeral", **reply)
+
+
+def _required(command: dict[str, Any], field: str) -> str:
+    """A field Slack always sends; a payload without it is malformed, not a crash."""
+    value = command.get(field)
+    if not isinstance(value, str) or not value:
+        raise UsageError(f"This command arrived without its {field}; Slack always sends one.")
+    return value
 
 
 def command_label(text: str) -> str:

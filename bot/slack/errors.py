@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from slack_bolt import App, Respond
+from slack_bolt import App, BoltResponse, Respond
 
 from bot.errors import PromobotError
 from bot.logs import REQUEST_ID, new_request_id
@@ -59,8 +59,21 @@ def tell(error: Exception, respond: Respond | None, body: dict[str, Any]) -> Non
 
 
 def register(app: App) -> None:
-    """Report errors raised outside listeners (Bolt middleware) the same way."""
+    """Answer errors raised outside listeners: in Bolt's matching or in middleware.
+
+    Listeners never raise, so what arrives here is a payload Bolt could not read (a signed
+    but malformed body: 400) or our own storage failing (the replay check: 503).
+    """
 
     @app.error
-    def handle_error(error: Exception, body: dict[str, Any], respond: Respond | None) -> None:
-        tell(error, respond, body)
+    def handle_error(
+        error: Exception, body: dict[str, Any], respond: Respond | None
+    ) -> BoltResponse:
+        if type(error).__module__.split(".")[0] == "sqlalchemy":
+            log.error("database unavailable while checking a request", exc_info=error)
+            return BoltResponse(status=503, body="promobot's database is unavailable.")
+        if isinstance(error, PromobotError):
+            tell(error, respond, body if isinstance(body, dict) else {})
+            return BoltResponse(status=200, body="")
+        log.warning("malformed Slack payload refused: %s", type(error).__name__)
+        return BoltResponse(status=400, body="Malformed Slack payload.")

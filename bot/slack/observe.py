@@ -99,9 +99,11 @@ def register(app: App) -> None:
         body: dict[str, Any], context: BoltContext, next: Callable[[], None]
     ) -> None:
         kind = str(body.get("type") or ("slash_command" if "command" in body else "unknown"))
-        actions = body.get("actions") or [{}]
-        name = body.get("command") or actions[0].get("action_id") or ""
-        user = body.get("user_id") or (body.get("user") or {}).get("id") or ""
+        actions = body.get("actions")
+        first = actions[0] if isinstance(actions, list) and actions else {}
+        name = body.get("command") or (first.get("action_id") if isinstance(first, dict) else "")
+        user_field = body.get("user")
+        user = body.get("user_id") or (user_field.get("id") if isinstance(user_field, dict) else "")
         log.info("slack request", extra={"kind": kind, "target": name, "user": user})
         # Bolt copies the client per request (dropping our subclass); use the shared one,
         # whose token never changes, so Slack API errors are counted.
