@@ -9,6 +9,7 @@ the registry: already changed -> applied; not changed -> failed, with Retry on t
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bot.domain.results import Decision, Outcome
@@ -123,27 +124,20 @@ class Applier:
     ) -> Decision:
         now = self._ctx.clock()
         assert request.id is not None
-        with self._ctx.unit_of_work() as session:
-            won = queries.claim_request(
-                session=session,
-                request_id=request.id,
-                # A request marked failed by reconcile while its apply was still running
-                # did reach the registry: the outcome that arrives last is the true one.
-                from_statuses=[RequestStatus.APPROVED, RequestStatus.FAILED],
-                to_status=RequestStatus.APPLIED,
-                actor=None,
-                now=now,
-                release_slot=True,
-            )
-            if won:
-                queries.add_event(
-                    session=session,
-                    event=request_event(request, EventKind.APPLIED, actor, now, comment),
-                )
-                for number in archived:
-                    queries.add_event(
-                        session=session, event=_archived_event(request, number, actor, now)
-                    )
+        won = record_transition(
+            self._ctx,
+            request,
+            # A request marked failed by reconcile while its apply was still running did
+            # reach the registry: the outcome that arrives last is the true one.
+            from_statuses=[RequestStatus.APPROVED, RequestStatus.FAILED],
+            to_status=RequestStatus.APPLIED,
+            events=[
+                request_event(request, EventKind.APPLIED, actor, now, comment),
+                *(_archived_event(request, number, actor, now) for number in archived),
+            ],
+            now=now,
+            release_slot=True,
+        )
         if not won:
             raise RequestClosedError(self._load(request.id))
         tags = decision_tags(
@@ -172,26 +166,58 @@ class Applier:
     ) -> Decision:
         now = self._ctx.clock()
         assert request.id is not None
-        with self._ctx.unit_of_work() as session:
-            won = queries.claim_request(
-                session=session,
-                request_id=request.id,
-                from_statuses=[RequestStatus.APPROVED],
-                to_status=status,
-                actor=None,
-                now=now,
-                release_slot=release,
-                comment=detail,
-            )
-            if won:
-                queries.add_event(
-                    session=session, event=request_event(request, kind, actor, now, detail)
-                )
+        won = record_transition(
+            self._ctx,
+            request,
+            from_statuses=[RequestStatus.APPROVED],
+            to_status=status,
+            events=[request_event(request, kind, actor, now, detail)],
+            now=now,
+            release_slot=release,
+            comment=detail,
+        )
         if not won:
             raise RequestClosedError(self._load(request.id))
         log.warning("request %s %s: %s", request.id, status, detail)
         decision = Decision(Outcome(status.value), self._load(request.id), actor, detail=detail)
         return decision if status == RequestStatus.FAILED else finished(self._ctx, decision)
+
+
+def record_transition(
+    context: DomainContext,
+    request: PromotionRequest,
+    *,
+    from_statuses: Sequence[RequestStatus],
+    to_status: RequestStatus,
+    events: Sequence[DecisionEvent],
+    now: datetime,
+    decided_by: str | None = None,
+    release_slot: bool = False,
+    comment: str | None = None,
+    unexpired: bool = False,
+) -> bool:
+    """Move `request` to `to_status` and record `events` in one transaction, if still allowed.
+
+    False when another caller (thread, process or replica) moved it first; then nothing is
+    recorded. Every status change of a request goes through here.
+    """
+    assert request.id is not None
+    with context.unit_of_work() as session:
+        won = queries.claim_request(
+            session=session,
+            request_id=request.id,
+            from_statuses=from_statuses,
+            to_status=to_status,
+            actor=decided_by,
+            now=now,
+            unexpired=unexpired,
+            release_slot=release_slot,
+            comment=comment,
+        )
+        if won:
+            for event in events:
+                queries.add_event(session=session, event=event)
+    return won
 
 
 def finished(context: DomainContext, decision: Decision) -> Decision:

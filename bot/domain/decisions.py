@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from bot.domain.applying import Applier, finished, request_event
+from bot.domain.applying import Applier, finished, record_transition, request_event
 from bot.domain.results import Decision, Outcome
 from bot.domain.rules import DomainContext
 from bot.errors import (
@@ -41,20 +41,16 @@ class DecisionService:
         now = self._ctx.clock()
         if now >= request.expires_at:
             return self._expire_on_click(request, actor, now)
-        with self._ctx.unit_of_work() as session:
-            won = queries.claim_request(
-                session=session,
-                request_id=request_id,
-                from_statuses=[RequestStatus.PENDING],
-                to_status=RequestStatus.APPROVED,
-                actor=actor,
-                now=now,
-                unexpired=True,
-            )
-            if won:
-                queries.add_event(
-                    session=session, event=request_event(request, EventKind.APPROVED, actor, now)
-                )
+        won = record_transition(
+            self._ctx,
+            request,
+            from_statuses=[RequestStatus.PENDING],
+            to_status=RequestStatus.APPROVED,
+            events=[request_event(request, EventKind.APPROVED, actor, now)],
+            now=now,
+            decided_by=actor,
+            unexpired=True,
+        )
         if not won:
             return self._lost_race(request_id, actor, now)
         return self._applier.apply(request_id, actor)
@@ -65,20 +61,15 @@ class DecisionService:
         if actor != request.decided_by:
             self._check_approver(request, actor, "retry")
         now = self._ctx.clock()
-        with self._ctx.unit_of_work() as session:
-            won = queries.claim_request(
-                session=session,
-                request_id=request_id,
-                from_statuses=[RequestStatus.FAILED],
-                to_status=RequestStatus.APPROVED,
-                actor=actor,
-                now=now,
-            )
-            if won:
-                queries.add_event(
-                    session=session,
-                    event=request_event(request, EventKind.APPROVED, actor, now, "retry"),
-                )
+        won = record_transition(
+            self._ctx,
+            request,
+            from_statuses=[RequestStatus.FAILED],
+            to_status=RequestStatus.APPROVED,
+            events=[request_event(request, EventKind.APPROVED, actor, now, "retry")],
+            now=now,
+            decided_by=actor,
+        )
         if not won:
             raise RequestClosedError(self._reload(request_id))
         return self._applier.apply(request_id, actor)
@@ -172,42 +163,32 @@ class DecisionService:
     ) -> Decision:
         now = self._ctx.clock()
         assert request.id is not None
-        with self._ctx.unit_of_work() as session:
-            won = queries.claim_request(
-                session=session,
-                request_id=request.id,
-                from_statuses=[RequestStatus(request.status)],
-                to_status=status,
-                actor=actor,
-                now=now,
-                release_slot=True,
-                comment=comment or None,
-            )
-            if won:
-                queries.add_event(
-                    session=session, event=request_event(request, kind, actor, now, comment)
-                )
+        won = record_transition(
+            self._ctx,
+            request,
+            from_statuses=[RequestStatus(request.status)],
+            to_status=status,
+            events=[request_event(request, kind, actor, now, comment)],
+            now=now,
+            decided_by=actor,
+            release_slot=True,
+            comment=comment or None,
+        )
         if not won:
             raise RequestClosedError(self._reload(request.id))
         return finished(self._ctx, Decision(Outcome(status.value), self._reload(request.id), actor))
 
     def _expire(self, request: PromotionRequest, now: datetime) -> Decision:
         assert request.id is not None
-        with self._ctx.unit_of_work() as session:
-            won = queries.claim_request(
-                session=session,
-                request_id=request.id,
-                from_statuses=[RequestStatus.PENDING],
-                to_status=RequestStatus.EXPIRED,
-                actor=None,
-                now=now,
-                release_slot=True,
-            )
-            if won:
-                queries.add_event(
-                    session=session,
-                    event=request_event(request, EventKind.EXPIRED, "promobot", now),
-                )
+        won = record_transition(
+            self._ctx,
+            request,
+            from_statuses=[RequestStatus.PENDING],
+            to_status=RequestStatus.EXPIRED,
+            events=[request_event(request, EventKind.EXPIRED, "promobot", now)],
+            now=now,
+            release_slot=True,
+        )
         current = self._reload(request.id)
         if not won:
             raise RequestClosedError(current)
