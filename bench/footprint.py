@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.servers import PromobotProcess
+from bench.servers import PromobotProcess, rss_mb
 from tests.fake_slack import start_fake_slack, stop_fake_slack
 
 REPO = Path(__file__).resolve().parent.parent
@@ -48,10 +48,7 @@ def _idle_rss(work: Path) -> list[dict[str, Any]]:
     try:
         time.sleep(3)
         rss = bot.rss_mb()
-        status = Path(f"/proc/{floor_process.pid}/status").read_text()
-        floor = (
-            int(next(l for l in status.splitlines() if l.startswith("VmRSS:")).split()[1]) / 1024
-        )
+        floor = rss_mb(floor_process.pid)
     finally:
         bot.stop()
         floor_process.kill()
