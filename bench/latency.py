@@ -71,43 +71,73 @@ def run(work: Path, quick: bool) -> list[dict[str, Any]]:
 def _overhead(work: Path, app_uri: str, name: str, rounds: int) -> list[dict[str, Any]]:
     """`/promote list bench-model`, request in to message out, against the raw search.
 
-    Both go to `app_uri` (the mlflow server, or the delaying proxy in front of it). Rounds
-    alternate between the two so that the machine's noise falls on both alike.
+    Everything goes to `app_uri` (the mlflow server, or the delaying proxy in front of it).
+    Rounds alternate between the measurements so that the machine's noise falls on all alike.
+    Besides the floor (one raw search), it times the two raw reads a listing needs at once
+    (the versions, and the registered model for its aliases), to show where the time goes.
     """
     from mlflow import MlflowClient
 
     client: Any = MlflowClient(tracking_uri=app_uri)
     fake = start_fake_slack()
     bot = PromobotProcess(work, f"overhead-{name}", fake, app_uri)
-    raw: list[float] = []
-    ours: list[float] = []
+    times: dict[str, list[float]] = {"raw": [], "pair": [], "ours": []}
     try:
-        for index in range(rounds + WARM_UP_ROUNDS):
-            started = time.perf_counter()
-            client.search_model_versions(f"name='{OVERHEAD_MODEL}'")
-            raw_seconds = time.perf_counter() - started
-            tag = f"overhead-{name}-{index}"
-            started = time.monotonic()
-            bot.slack.command("U0BENCH", f"list {OVERHEAD_MODEL}", tag=tag)
-            reply = fake.wait_for("response_url", _path_ends(f"/{tag}"), timeout=ANSWER_TIMEOUT)
-            if index >= WARM_UP_ROUNDS:  # the first rounds warm caches and connections
-                raw.append(raw_seconds)
-                ours.append(reply[0].at - started)
+        with ThreadPoolExecutor(1) as pool:
+            for index in range(rounds + WARM_UP_ROUNDS):
+                raw = _seconds(functools.partial(_raw_search, client))
+                pair = _seconds(functools.partial(_raw_pair, client, pool))
+                tag = f"overhead-{name}-{index}"
+                started = time.monotonic()
+                bot.slack.command("U0BENCH", f"list {OVERHEAD_MODEL}", tag=tag)
+                reply = fake.wait_for(
+                    "response_url", _path_ends(f"/{tag}"), timeout=ANSWER_TIMEOUT
+                )[0]
+                if index >= WARM_UP_ROUNDS:  # the first rounds warm caches and connections
+                    times["raw"].append(raw)
+                    times["pair"].append(pair)
+                    times["ours"].append(reply.at - started)
     finally:
         bot.stop()
         stop_fake_slack(fake)
-    raw_ms, ours_ms = statistics.median(raw) * 1000, statistics.median(ours) * 1000
+    raw_ms, pair_ms, ours_ms = (statistics.median(times[k]) * 1000 for k in ("raw", "pair", "ours"))
     ratio = ours_ms / raw_ms
-    if name == "fast":
+    if name == "slow":
         return [
-            _row("raw search_model_versions (floor), median", raw_ms, None, None, "-", True),
-            _row(
-                "/promote list end to end, median", ours_ms, raw_ms, ratio, "<= 1.3x", ratio <= 1.3
-            ),
+            _row("/promote list via 1 s proxy (context)", ours_ms, raw_ms, ratio, "-", True),
         ]
     return [
-        _row("/promote list via 1 s proxy (context)", ours_ms, raw_ms, ratio, "(no budget)", True)
+        _row("raw search_model_versions (floor), median", raw_ms, None, None, "-", True),
+        _row("/promote list end to end, median", ours_ms, raw_ms, ratio, "<= 1.3x", ratio <= 1.3),
+        _row(
+            "raw search + get_registered_model at once",
+            pair_ms,
+            raw_ms,
+            pair_ms / raw_ms,
+            "-",
+            True,
+        ),
+        _row(
+            "/promote list vs those two raw reads", ours_ms, pair_ms, ours_ms / pair_ms, "-", True
+        ),
     ]
+
+
+def _seconds(call: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    call()
+    return time.perf_counter() - started
+
+
+def _raw_search(client: Any) -> None:
+    client.search_model_versions(f"name='{OVERHEAD_MODEL}'")
+
+
+def _raw_pair(client: Any, pool: ThreadPoolExecutor) -> None:
+    """The versions and the registered model, read at once (as a listing reads them)."""
+    versions = pool.submit(client.search_model_versions, f"name='{OVERHEAD_MODEL}'")
+    client.get_registered_model(OVERHEAD_MODEL)
+    versions.result()
 
 
 def _ack_run(work: Path, app_uri: str, direct_uri: str, name: str, rounds: int) -> dict[str, float]:
