@@ -19,7 +19,14 @@ __all__ = ["PromobotProcess", "rss_mb", "seed", "start_mlflow_server", "stop_pro
 class PromobotProcess:
     """`promobot serve` as a real process on a loopback port."""
 
-    def __init__(self, work: Path, name: str, fake: FakeSlack, tracking_uri: str) -> None:
+    def __init__(
+        self,
+        work: Path,
+        name: str,
+        fake: FakeSlack,
+        tracking_uri: str,
+        python: str = sys.executable,
+    ) -> None:
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PROMOBOT_"))}
         env.update(
@@ -31,7 +38,7 @@ class PromobotProcess:
         )
         self.log = (work / f"{name}.log").open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            [python, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
