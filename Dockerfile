@@ -1,4 +1,6 @@
 # promobot: slim runtime image (mlflow-skinny, not the full mlflow), running as a non-root user.
+# The install lines below are the README's "Installing on a server" steps, word for word;
+# tests/test_packaging.py fails when the two drift apart (no Docker engine runs in CI).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -12,10 +14,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN useradd --create-home --uid 10001 promobot && mkdir /data && chown promobot /data
 WORKDIR /app
 
-# Dependency layer first, so that source changes do not reinstall dependencies.
+# Dependency layer first, from pyproject.toml alone, so source changes do not reinstall it.
 COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml','rb'))['project']['dependencies']))" > /tmp/requirements.txt \
-    && pip install -r /tmp/requirements.txt
+COPY scripts/runtime_requirements.py ./scripts/
+RUN python scripts/runtime_requirements.py --extra postgres > /tmp/promobot-requirements.txt \
+    && pip install -r /tmp/promobot-requirements.txt
 
 COPY README.md ./
 COPY bot ./bot

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.domain.approvers import AnyoneMayApprove, ApproverCheck, StaticApprovers
 from bot.domain.clock import Clock, utc_now
-from bot.domain.rules import DomainContext, Rules
+from bot.domain.events import IgnoreDecisions
+from bot.domain.rules import DigestRules, DomainContext, Rules
 from bot.domain.service import Promotions
 from bot.registry.protocol import ModelRegistry
 from bot.settings import Settings
@@ -19,6 +19,9 @@ from storage.db import UnitOfWork, create_db_engine, init_db
 if TYPE_CHECKING:
     from slack_bolt import App
     from slack_sdk import WebClient
+
+    from bot.metrics import Metrics
+    from bot.registry.mlflow_stages import CallTimer
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +36,8 @@ class Runtime:
 
     settings: Settings
     promotions: Promotions
+    #: Set by create_app; served at GET /metrics. None for the CLI, which exposes none.
+    metrics: Metrics | None = field(default=None)
 
 
 #: MLflow's HTTP client retries 7 times with backoff by default, which can keep a Slack user
@@ -45,13 +50,15 @@ MLFLOW_HTTP_DEFAULTS = {
 }
 
 
-def build_registry(settings: Settings) -> ModelRegistry:
+def build_registry(settings: Settings, *, timer: CallTimer | None = None) -> ModelRegistry:
     from bot.registry.mlflow_stages import MlflowStageRegistry
 
     for name, value in MLFLOW_HTTP_DEFAULTS.items():
         os.environ.setdefault(name, value)
 
-    return MlflowStageRegistry.from_uri(settings.mlflow_tracking_uri, settings.mlflow_registry_uri)
+    return MlflowStageRegistry.from_uri(
+        settings.mlflow_tracking_uri, settings.mlflow_registry_uri, timer=timer
+    )
 
 
 def build_promotions(
@@ -60,12 +67,14 @@ def build_promotions(
     registry: ModelRegistry | None = None,
     approvers: ApproverCheck | None = None,
     clock: Clock = utc_now,
+    metrics: Metrics | None = None,
 ) -> Promotions:
     """The domain with its database (tables created if missing) and registry."""
     engine = create_db_engine(settings.database_url)
     init_db(engine)
+    timer = metrics.mlflow_call if metrics else None
     context = DomainContext(
-        registry=registry or build_registry(settings),
+        registry=registry or build_registry(settings, timer=timer),
         unit_of_work=UnitOfWork(engine),
         rules=Rules(
             require_staging=settings.require_staging,
@@ -75,21 +84,30 @@ def build_promotions(
         approvers=approvers
         or (StaticApprovers(settings.approvers) if settings.approvers else AnyoneMayApprove()),
         clock=clock,
+        observer=metrics or IgnoreDecisions(),
+        digest=DigestRules(
+            channel=settings.digest_channel,
+            crontab=settings.digest_cron,
+            timezone=settings.timezone,
+            grace=settings.digest_grace,
+        ),
     )
     return Promotions.build(context)
 
 
-def build_web_client(settings: Settings) -> WebClient:
+def build_web_client(settings: Settings, metrics: Metrics | None = None) -> WebClient:
     """A Slack Web API client at PROMOBOT_SLACK_API_URL that retries 429s and 5xx errors."""
-    from slack_sdk import WebClient
     from slack_sdk.http_retry.builtin_handlers import (
         ConnectionErrorRetryHandler,
         RateLimitErrorRetryHandler,
         ServerErrorRetryHandler,
     )
 
+    from bot.slack.observe import MeteredWebClient
+
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return WebClient(
+    return MeteredWebClient(
+        metrics=metrics,
         token=token,
         base_url=settings.slack_api_url,
         timeout=10,
@@ -107,29 +125,37 @@ def create_app(
     registry: ModelRegistry | None = None,
     clock: Clock = utc_now,
     web_client: WebClient | None = None,
+    metrics: Metrics | None = None,
 ) -> tuple[App, Runtime]:
     """Build the Bolt app with every listener registered, and the runtime behind it."""
     from slack_bolt import App
 
     from bot.domain.replay import ReplayGuard
-    from bot.slack import actions, commands, errors, replay
+    from bot.metrics import Metrics
+    from bot.slack import actions, commands, errors, observe, replay
     from bot.slack.approvers import SlackApprovers
 
-    client = web_client or build_web_client(settings)
+    metrics = metrics or Metrics()
+    client = web_client or build_web_client(settings, metrics)
     approvers = SlackApprovers(client, settings.approvers) if settings.approvers else None
-    promotions = build_promotions(settings, registry=registry, approvers=approvers, clock=clock)
+    promotions = build_promotions(
+        settings, registry=registry, approvers=approvers, clock=clock, metrics=metrics
+    )
     secret = settings.slack_signing_secret
     app = App(
         client=client,
         signing_secret=secret.get_secret_value() if secret else None,
         token_verification_enabled=False,
         process_before_response=False,
-        listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
+        listener_executor=observe.ContextThreadPoolExecutor(
+            LISTENER_THREADS, thread_name_prefix="listener"
+        ),
         logger=logging.getLogger("bot.slack.bolt"),
     )
+    observe.register(app)
     context = promotions.context
     replay.register(app, ReplayGuard(context.unit_of_work, context.clock))
-    commands.register(app, promotions, settings.command)
-    actions.register(app, promotions)
+    commands.register(app, promotions, settings.command, metrics)
+    actions.register(app, promotions, metrics)
     errors.register(app)
-    return app, Runtime(settings, promotions)
+    return app, Runtime(settings, promotions, metrics)

@@ -61,6 +61,21 @@ class Cancel:
     comment: str
 
 
+@dataclass(frozen=True)
+class PostDigest:
+    pass
+
+
+@dataclass(frozen=True)
+class Subscribe:
+    crontab: str | None  # None: the configured PROMOBOT_DIGEST_CRON
+
+
+@dataclass(frozen=True)
+class Unsubscribe:
+    pass
+
+
 Command = (
     Help
     | ListModels
@@ -71,6 +86,9 @@ Command = (
     | ShowHistory
     | ShowPending
     | Cancel
+    | PostDigest
+    | Subscribe
+    | Unsubscribe
 )
 
 USAGE_LINES = (
@@ -83,6 +101,9 @@ USAGE_LINES = (
     ("history <model>", "the recorded decisions, newest first"),
     ("pending", "the open requests"),
     ("cancel <request-id>", "withdraw your own request"),
+    ("digest", "post the registry digest in this channel now"),
+    ("subscribe [<crontab>]", "post the digest here on a schedule (default: weekdays 09:00)"),
+    ("unsubscribe", "stop this channel's scheduled digest"),
 )
 
 
@@ -108,6 +129,8 @@ def parse_command(text: str) -> Command:
         return Archive(model, version)
     if keyword == "rollback":
         return _parse_rollback(rest)
+    if keyword in {"digest", "subscribe", "unsubscribe"}:
+        return _parse_digest_command(keyword, rest)
     if len(words) >= 3:
         return _parse_move(text, words)  # reports the bad version or stage precisely
     raise UsageError(f"I don't know the command '{words[0]}'. Try `help` for the commands.")
@@ -151,6 +174,17 @@ def _parse_cancel(rest: str) -> Cancel:
     if not number.isascii() or not number.isdigit() or int(number) < 1 or len(number) > 18:
         raise UsageError(f"'{parts[0]}' is not a request id. Request ids are numbers like 12.")
     return Cancel(int(number), parts[1] if len(parts) > 1 else "")
+
+
+def _parse_digest_command(keyword: str, rest: str) -> PostDigest | Subscribe | Unsubscribe:
+    if keyword == "subscribe":
+        crontab = rest.strip()
+        if len(crontab) >= 2 and _QUOTES.get(crontab[0]) == crontab[-1]:
+            crontab = crontab[1:-1].strip()
+        return Subscribe(crontab or None)
+    if rest:
+        raise UsageError(f"`{keyword}` takes no arguments. Usage: `{keyword}`.")
+    return PostDigest() if keyword == "digest" else Unsubscribe()
 
 
 def _model_and_version(rest: str, usage: str) -> tuple[str, int]:

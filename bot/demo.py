@@ -31,6 +31,8 @@ _SAMPLE_METRICS = [
 
 def run_demo(settings: Settings) -> int:
     """Run the walkthrough against settings' MLflow registry and database."""
+    import mlflow  # noqa: F401  (MLflow sets its log level on import; quiet it afterwards)
+
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", category=FutureWarning)

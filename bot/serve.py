@@ -1,4 +1,4 @@
-"""`promobot serve`: HTTP under uvicorn, or Socket Mode, plus the expiry sweep."""
+"""`promobot serve`: HTTP under uvicorn, or Socket Mode, plus the expiry sweep and digests."""
 
 from __future__ import annotations
 
@@ -11,10 +11,16 @@ from bot.settings import Settings
 if TYPE_CHECKING:
     from apscheduler.schedulers.background import BackgroundScheduler
     from slack_bolt import App
+    from slack_sdk import WebClient
 
     from bot.app import Runtime
 
 log = logging.getLogger(__name__)
+
+#: Slack's answers to auth.test that mean the token itself is wrong, not that Slack is down.
+BAD_TOKEN_ERRORS = frozenset(
+    {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
+)
 
 
 def serve(settings: Settings, *, host: str, port: int, socket: bool) -> int:
@@ -29,27 +35,87 @@ def serve(settings: Settings, *, host: str, port: int, socket: bool) -> int:
             file=sys.stderr,
         )
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from bot.logs import configure_logging
+
+    configure_logging(
+        log_format=settings.log_format, level=settings.log_level, secrets=settings.secret_values()
+    )
     from bot.app import create_app
 
     app, runtime = create_app(settings)
+    refused = _slack_refuses_token(app.client)
+    if refused:
+        print(
+            f"promobot serve: Slack refused SLACK_BOT_TOKEN ({refused}). Copy the Bot User "
+            "OAuth Token from your app's 'OAuth & Permissions' page and start again.",
+            file=sys.stderr,
+        )
+        return 2
     scheduler = _start_sweeper(runtime, app)
     try:
         if socket:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            assert settings.slack_app_token is not None
-            handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
-            handler.start()  # type: ignore[no-untyped-call]
-        else:
-            import uvicorn
-
-            from bot.server import create_http_app
-
-            uvicorn.run(create_http_app(app, runtime), host=host, port=port, log_level="info")
+            return _serve_socket_mode(app, runtime, host=host, port=port)
+        _run_uvicorn(_http_app(app, runtime), host=host, port=port, level=settings.log_level)
     finally:
         scheduler.shutdown(wait=False)
     return 0
+
+
+def _slack_refuses_token(client: WebClient) -> str | None:
+    """Check the bot token once at start-up; only a definite 'bad token' answer stops us."""
+    from slack_sdk.errors import SlackApiError
+
+    try:
+        client.auth_test()
+    except SlackApiError as exc:
+        error = str(exc.response.get("error") or "")
+        if error in BAD_TOKEN_ERRORS:
+            return error
+        log.warning("could not check the bot token", extra={"error": error})
+    except OSError as exc:
+        log.warning("could not reach Slack to check the bot token: %s", type(exc).__name__)
+    return None
+
+
+def _serve_socket_mode(app: App, runtime: Runtime, *, host: str, port: int) -> int:
+    """Connect to Slack over a WebSocket; serve only /healthz and /metrics over HTTP."""
+    from slack_sdk.errors import SlackApiError
+
+    from bot.server import create_ops_app
+    from bot.slack.observe import ScopedSocketModeHandler
+
+    settings = runtime.settings
+    assert settings.slack_app_token is not None
+    handler = ScopedSocketModeHandler(app, settings.slack_app_token.get_secret_value())
+    try:
+        handler.connect()  # type: ignore[no-untyped-call]
+    except SlackApiError as exc:
+        handler.close()  # type: ignore[no-untyped-call]
+        error = exc.response.get("error") or f"HTTP {exc.response.status_code}"
+        print(
+            f"promobot serve: Slack refused SLACK_APP_TOKEN ({error}). Create an app-level "
+            "token with the connections:write scope and start again.",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        _run_uvicorn(create_ops_app(runtime), host=host, port=port, level=settings.log_level)
+    finally:
+        handler.close()  # type: ignore[no-untyped-call]
+    return 0
+
+
+def _http_app(app: App, runtime: Runtime) -> object:
+    from bot.server import create_http_app
+
+    return create_http_app(app, runtime)
+
+
+def _run_uvicorn(asgi_app: object, *, host: str, port: int, level: str) -> None:
+    import uvicorn
+
+    # log_config=None: uvicorn's loggers propagate to promobot's structured handler.
+    uvicorn.run(asgi_app, host=host, port=port, log_level=level.lower(), log_config=None)  # type: ignore[arg-type]
 
 
 def _start_sweeper(runtime: Runtime, app: App) -> BackgroundScheduler:
@@ -57,6 +123,7 @@ def _start_sweeper(runtime: Runtime, app: App) -> BackgroundScheduler:
 
     from apscheduler.schedulers.background import BackgroundScheduler
 
+    from bot.slack.digest_jobs import DigestJobs, DigestRunner
     from bot.slack.sweeper import SWEEP_SECONDS, settle_requests
 
     scheduler = BackgroundScheduler(timezone="UTC")
@@ -70,5 +137,6 @@ def _start_sweeper(runtime: Runtime, app: App) -> BackgroundScheduler:
         coalesce=True,
         next_run_time=datetime.now(UTC),  # also once right away: repairs a crash at restart
     )
+    DigestJobs(scheduler, DigestRunner(runtime.promotions, app.client, runtime.metrics)).install()
     scheduler.start()
     return scheduler

@@ -1,4 +1,4 @@
-"""The HTTP surface: POST /slack/events (commands and interactivity) and GET /healthz.
+"""The HTTP surface: POST /slack/events (commands and interactivity), GET /healthz, GET /metrics.
 
 Bolt's own Starlette adapter calls the synchronous `App.dispatch` on the event loop; here
 dispatch runs in a worker thread instead, so one request waiting on Slack or MLflow never
@@ -18,13 +18,17 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.errors import PromobotError
+from bot.metrics import METRICS_CONTENT_TYPE
+from bot.routes import EVENTS_PATH, HEALTH_PATH, METRICS_PATH
+from bot.slack.observe import dispatch
 
 if TYPE_CHECKING:
     from slack_bolt import App
 
     from bot.app import Runtime
 
-EVENTS_PATH = "/slack/events"
+__all__ = ["EVENTS_PATH", "create_http_app", "create_ops_app", "health_checks"]
+
 #: What Slack sends: forms for commands and interactivity, JSON for the Events API.
 SLACK_MEDIA_TYPES = ("application/x-www-form-urlencoded", "application/json")
 
@@ -37,21 +41,35 @@ def create_http_app(bolt_app: App, runtime: Runtime) -> Starlette:
         if media_type not in SLACK_MEDIA_TYPES:
             return PlainTextResponse("Unsupported content type.", status_code=400)
         body = await request.body()
-        bolt_response = await run_in_threadpool(bolt_app.dispatch, to_bolt_request(request, body))
+        bolt_request = to_bolt_request(request, body)
+        bolt_response = await run_in_threadpool(dispatch, bolt_app, bolt_request)
         return to_starlette_response(bolt_response)
 
+    return Starlette(
+        routes=[Route(EVENTS_PATH, slack_events, methods=["POST"]), *_ops_routes(runtime)]
+    )
+
+
+def create_ops_app(runtime: Runtime) -> Starlette:
+    """Only /healthz and /metrics: what `serve --socket` listens on, since Slack never calls it."""
+    return Starlette(routes=_ops_routes(runtime))
+
+
+def _ops_routes(runtime: Runtime) -> list[Route]:
     async def healthz(_request: Request) -> Response:
         checks = await run_in_threadpool(health_checks, runtime)
         status = "ok" if all(v == "ok" for v in checks.values()) else "degraded"
         code = 200 if checks["database"] == "ok" else 503
         return JSONResponse({"status": status, **checks}, status_code=code)
 
-    return Starlette(
-        routes=[
-            Route(EVENTS_PATH, slack_events, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-        ]
-    )
+    async def metrics(_request: Request) -> Response:
+        body = runtime.metrics.exposition() if runtime.metrics else b""
+        return Response(body, media_type=METRICS_CONTENT_TYPE)
+
+    return [
+        Route(HEALTH_PATH, healthz, methods=["GET"]),
+        Route(METRICS_PATH, metrics, methods=["GET"]),
+    ]
 
 
 def health_checks(runtime: Runtime) -> dict[str, str]:

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.domain.schedule import (
+    DEFAULT_CRONTAB,
+    InvalidScheduleError,
+    check_crontab,
+    check_timezone,
+)
+
 SLACK_API_URL = "https://slack.com/api/"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres", "postgresql+psycopg")
+#: The token kind each Slack secret must be; a swapped token is a common setup mistake.
+_TOKEN_PREFIXES = {"SLACK_BOT_TOKEN": "xoxb-", "SLACK_APP_TOKEN": "xapp-"}
 
 
 def _secret(name: str) -> Any:
@@ -21,7 +32,10 @@ def _secret(name: str) -> Any:
 class Settings(BaseSettings):
     """promobot's settings. Field docs double as the README's environment table."""
 
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+    # hide_input_in_errors: a validation error must never print a token it was given.
+    model_config = SettingsConfigDict(
+        extra="ignore", populate_by_name=True, hide_input_in_errors=True
+    )
 
     slack_bot_token: SecretStr | None = _secret("SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = _secret("SLACK_SIGNING_SECRET")
@@ -42,6 +56,53 @@ class Settings(BaseSettings):
     )
     approval_channel: str | None = Field(None, validation_alias="PROMOBOT_APPROVAL_CHANNEL")
     port: int = Field(3000, ge=1, le=65535, validation_alias="PORT")
+    digest_channel: str | None = Field(None, validation_alias="PROMOBOT_DIGEST_CHANNEL")
+    digest_cron: str = Field(DEFAULT_CRONTAB, validation_alias="PROMOBOT_DIGEST_CRON")
+    timezone: str = Field("UTC", validation_alias="PROMOBOT_TIMEZONE")
+    digest_grace: timedelta = Field(timedelta(hours=1), validation_alias="PROMOBOT_DIGEST_GRACE")
+    log_format: Literal["keyvalue", "json"] = Field(
+        "keyvalue", validation_alias="PROMOBOT_LOG_FORMAT"
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", validation_alias="PROMOBOT_LOG_LEVEL"
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("slack_bot_token", "slack_app_token")
+    @classmethod
+    def _token_kind(cls, value: SecretStr | None, info: Any) -> SecretStr | None:
+        name = "SLACK_BOT_TOKEN" if info.field_name == "slack_bot_token" else "SLACK_APP_TOKEN"
+        prefix = _TOKEN_PREFIXES[name]
+        if (
+            value is not None
+            and value.get_secret_value()
+            and not value.get_secret_value().startswith(prefix)
+        ):
+            kind = "the Bot User OAuth Token" if prefix == "xoxb-" else "an app-level token"
+            # Never echo the value: it is a secret even when it is the wrong one.
+            raise ValueError(f"must be {kind}, which starts with {prefix}")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_scheme(cls, value: str) -> str:
+        scheme = value.split(":", 1)[0].lower() if ":" in value else ""
+        if scheme not in _DATABASE_SCHEMES:
+            raise ValueError(
+                "must be a sqlite:/// or postgresql:// URL, for example sqlite:///promobot.db"
+            )
+        return value
+
+    @field_validator("slack_api_url", "mlflow_ui_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
 
     @field_validator("approvers", mode="before")
     @classmethod
@@ -56,7 +117,7 @@ class Settings(BaseSettings):
                 )
         return value
 
-    @field_validator("request_ttl", "reconcile_after", mode="before")
+    @field_validator("request_ttl", "reconcile_after", "digest_grace", mode="before")
     @classmethod
     def _parse_duration(cls, value: Any) -> Any:
         """Accept seconds (`3600`), a unit (`90m`, `24h`, `2d`) or ISO 8601 (`PT24H`)."""
@@ -64,12 +125,38 @@ class Settings(BaseSettings):
             return timedelta(seconds=float(match[1]) * _UNIT_SECONDS[match[2].lower()])
         return value
 
-    @field_validator("request_ttl")
+    @field_validator("request_ttl", "digest_grace")
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):
             raise ValueError("must be longer than zero")
         return value
+
+    @field_validator("digest_channel", mode="before")
+    @classmethod
+    def _channel_id(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        if isinstance(value, str) and not re.fullmatch(r"[CGD][A-Z0-9]{2,}", value.strip()):
+            raise ValueError("expected a Slack channel ID like C0123ABCD (not a #name)")
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("timezone")
+    @classmethod
+    def _iana_zone(cls, value: str) -> str:
+        try:
+            check_timezone(value)
+        except InvalidScheduleError as exc:
+            raise ValueError(exc.message) from None
+        return value
+
+    @field_validator("digest_cron")
+    @classmethod
+    def _crontab(cls, value: str) -> str:
+        try:
+            return check_crontab(value)
+        except InvalidScheduleError as exc:
+            raise ValueError(exc.message) from None
 
     @field_validator("command")
     @classmethod
@@ -82,6 +169,16 @@ class Settings(BaseSettings):
     @classmethod
     def _trailing_slash(cls, value: str) -> str:
         return value if value.endswith("/") else value + "/"
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret, so that logs and messages can hide them."""
+        secrets = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token]
+        values = [s.get_secret_value() for s in secrets if s is not None]
+        for url in (self.database_url, self.mlflow_tracking_uri, self.mlflow_registry_uri):
+            password = urlsplit(url).password if url else None
+            if password:
+                values.append(password)
+        return [v for v in values if v]
 
     def missing_for_http(self) -> list[str]:
         """Environment variables `promobot serve` needs but does not have."""

@@ -45,6 +45,8 @@ class FakeSlack:
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     base_url: str = ""
     server: ThreadingHTTPServer | None = None
+    #: What apps.connections.open hands out (a ws:// URL of a test WebSocket server).
+    socket_mode_url: str = ""
 
     @property
     def api_url(self) -> str:
@@ -109,7 +111,9 @@ def start_fake_slack(state: FakeSlack | None = None) -> FakeSlack:
     server.daemon_threads = True
     state.server = server
     state.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    threading.Thread(target=server.serve_forever, daemon=True, name="fake-slack").start()
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name="fake-slack"
+    ).start()  # a short poll interval makes shutdown() quick
     return state
 
 
@@ -159,6 +163,8 @@ class _Handler(BaseHTTPRequestHandler):
         if method in {"chat.postMessage", "chat.update", "chat.postEphemeral"}:
             ts = body.get("ts") if method == "chat.update" else self.state.next_ts()
             return {"ok": True, "channel": body.get("channel"), "ts": ts, "message_ts": ts}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.state.socket_mode_url}
         if method == "usergroups.users.list":
             group = str(body.get("usergroup"))
             if group not in self.state.usergroups:

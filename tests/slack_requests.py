@@ -8,12 +8,18 @@ import json
 import time
 import urllib.error
 import urllib.request
+import uuid
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 SIGNING_SECRET = "test-signing-secret-not-real"
 BOT_TOKEN = "xoxb-test-token-not-real"
+
+
+def _trigger_id() -> str:
+    """Slack gives every command and click a fresh trigger id, so no two bodies are equal."""
+    return f"{int(time.time())}.{uuid.uuid4().int % 10**12}.{uuid.uuid4().hex[:16]}"
 
 
 def signature(secret: str, timestamp: str, body: str) -> str:
@@ -51,7 +57,7 @@ class SlackSender:
                 "api_app_id": "A0APP",
                 "is_enterprise_install": "false",
                 "response_url": f"{self.response_url_base}/{tag}",
-                "trigger_id": "1.2.3",
+                "trigger_id": _trigger_id(),
             }
         )
         return self.post(body)
@@ -71,7 +77,7 @@ class SlackSender:
             "api_app_id": "A0APP",
             "token": "legacy-verification-token",
             "container": {"type": "message", "message_ts": message_ts, "channel_id": channel},
-            "trigger_id": "1.2.3",
+            "trigger_id": _trigger_id(),
             "team": {"id": "T0FAKE", "domain": "fake"},
             "channel": {"id": channel, "name": "ml-releases"},
             "message": {"type": "message", "ts": message_ts, "text": "card"},

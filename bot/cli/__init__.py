@@ -34,13 +34,9 @@ def _config_errors() -> tuple[type[Exception], ...]:
 def _format_validation(exc: Exception) -> str:
     from pydantic import ValidationError
 
-    if not isinstance(exc, ValidationError):
-        return str(exc)
-    lines = []
-    for error in exc.errors():
-        name = ".".join(str(part) for part in error["loc"])
-        lines.append(f"  {name}: {error['msg']}")
-    return "\n".join(lines)
+    from bot.cli.config_check import format_validation_error
+
+    return format_validation_error(exc) if isinstance(exc, ValidationError) else str(exc)
 
 
 __all__ = ["argparse", "main"]

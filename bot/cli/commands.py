@@ -97,5 +97,29 @@ def run_history(args: argparse.Namespace) -> int:
     return 0
 
 
+@_reports_errors
+def run_manifest(args: argparse.Namespace) -> int:
+    from bot.manifest import render_manifest
+
+    if not args.socket and not args.url:
+        raise UsageError("--url is required in HTTP mode (or use --socket for Socket Mode).")
+    print(render_manifest(command=_settings().command, url=args.url, socket=args.socket), end="")
+    return 0
+
+
+@_reports_errors
+def run_config_check(args: argparse.Namespace) -> int:
+    from bot.cli.config_check import check
+
+    return check(_settings(), socket=args.socket)
+
+
+@_reports_errors
+def run_digest(args: argparse.Namespace) -> int:
+    from bot.cli.digest import print_or_post_digest
+
+    return print_or_post_digest(_settings(), post=args.post)
+
+
 def configure_logging(level: int = logging.INFO) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")

@@ -45,8 +45,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     move.set_defaults(run=commands.run_transition_stage)
 
+    manifest = sub.add_parser(
+        "manifest", help="print the Slack app manifest for this configuration, ready to paste"
+    )
+    manifest.add_argument(
+        "--url",
+        default=None,
+        help="public HTTPS address of promobot, e.g. https://promobot.example",
+    )
+    manifest.add_argument("--socket", action="store_true", help="Socket Mode: no request URLs")
+    manifest.set_defaults(run=commands.run_manifest)
+
+    config = sub.add_parser("config", help="inspect the configuration")
+    config_sub = config.add_subparsers(title="config commands", metavar="COMMAND", required=True)
+    check = config_sub.add_parser(
+        "check", help="validate the configuration and print it with secrets masked"
+    )
+    check.add_argument(
+        "--socket", action="store_true", help="check what Socket Mode needs instead of HTTP mode"
+    )
+    check.set_defaults(run=commands.run_config_check)
+
     history = sub.add_parser("history", help="print the recorded decisions for a model")
     history.add_argument("--model-name", required=True)
     history.add_argument("--limit", type=int, default=50)
     history.set_defaults(run=commands.run_history)
+
+    digest = sub.add_parser("digest", help="print the registry digest (or post it with --post)")
+    digest.add_argument(
+        "--post", action="store_true", help="post it to $PROMOBOT_DIGEST_CHANNEL instead"
+    )
+    digest.set_defaults(run=commands.run_digest)
     return parser

@@ -151,7 +151,9 @@ class Applier:
         )
         write_tags(self._ctx.registry, request.model_name, request.version, tags)
         log.info("request %s applied by=%s archived=%s", request.id, actor, archived)
-        return Decision(Outcome.APPLIED, self._load(request.id), actor, tuple(archived))
+        return finished(
+            self._ctx, Decision(Outcome.APPLIED, self._load(request.id), actor, tuple(archived))
+        )
 
     def _finish_failed(self, request: PromotionRequest, actor: str, detail: str) -> Decision:
         return self._finish(request, actor, RequestStatus.FAILED, EventKind.FAILED, detail, False)
@@ -188,7 +190,19 @@ class Applier:
         if not won:
             raise RequestClosedError(self._load(request.id))
         log.warning("request %s %s: %s", request.id, status, detail)
-        return Decision(Outcome(status.value), self._load(request.id), actor, detail=detail)
+        decision = Decision(Outcome(status.value), self._load(request.id), actor, detail=detail)
+        return decision if status == RequestStatus.FAILED else finished(self._ctx, decision)
+
+
+def finished(context: DomainContext, decision: Decision) -> Decision:
+    """Tell the observer; only the caller that won the final status change gets here."""
+    request = decision.request
+    context.observer.request_finished(
+        state=decision.outcome.value,
+        created_at=request.created_at,
+        decided_at=request.decided_at or context.clock(),
+    )
+    return decision
 
 
 def request_event(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from bot.domain.applying import Applier, request_event
+from bot.domain.applying import Applier, finished, request_event
 from bot.domain.results import Decision, Outcome
 from bot.domain.rules import DomainContext
 from bot.errors import (
@@ -36,11 +36,11 @@ class DecisionService:
 
     def approve(self, *, request_id: int, actor: str) -> Decision:
         """Approve and apply a pending request; refuse the requester and non-approvers."""
-        request = self._load_open(request_id, RequestStatus.PENDING)
+        request = self._load_open(request_id, actor, "approve", RequestStatus.PENDING)
         self._check_approver(request, actor, "approve")
         now = self._ctx.clock()
         if now >= request.expires_at:
-            return self._expire(request, now)
+            return self._expire_on_click(request, actor, now)
         with self._ctx.unit_of_work() as session:
             won = queries.claim_request(
                 session=session,
@@ -56,12 +56,12 @@ class DecisionService:
                     session=session, event=request_event(request, EventKind.APPROVED, actor, now)
                 )
         if not won:
-            return self._lost_race(request_id, now)
+            return self._lost_race(request_id, actor, now)
         return self._applier.apply(request_id, actor)
 
     def retry(self, *, request_id: int, actor: str) -> Decision:
         """Apply again a request whose registry change failed (for example during an outage)."""
-        request = self._load_open(request_id, RequestStatus.FAILED)
+        request = self._load_open(request_id, actor, "retry", RequestStatus.FAILED)
         if actor != request.decided_by:
             self._check_approver(request, actor, "retry")
         now = self._ctx.clock()
@@ -85,7 +85,7 @@ class DecisionService:
 
     def reject(self, *, request_id: int, actor: str, comment: str = "") -> Decision:
         """Reject a pending request. The requester's own Reject withdraws it instead."""
-        request = self._load_open(request_id, RequestStatus.PENDING)
+        request = self._load_open(request_id, actor, "reject", RequestStatus.PENDING)
         if actor == request.requested_by:
             return self.cancel(request_id=request_id, actor=actor)
         self._check_approver(request, actor, "reject")
@@ -93,7 +93,9 @@ class DecisionService:
 
     def cancel(self, *, request_id: int, actor: str, comment: str = "") -> Decision:
         """Withdraw a pending or failed request; only its requester may."""
-        request = self._load_open(request_id, RequestStatus.PENDING, RequestStatus.FAILED)
+        request = self._load_open(
+            request_id, actor, "cancel", RequestStatus.PENDING, RequestStatus.FAILED
+        )
         if actor != request.requested_by:
             self._refuse(request, actor, "cancel: not the requester")
             raise NotAllowedError(
@@ -116,11 +118,21 @@ class DecisionService:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _load_open(self, request_id: int, *statuses: RequestStatus) -> PromotionRequest:
+    def _load_open(
+        self, request_id: int, actor: str, verb: str, *statuses: RequestStatus
+    ) -> PromotionRequest:
+        """The request, if it is in one of `statuses`; otherwise record the refusal and say so."""
         request = self._reload(request_id)
         if request.status not in statuses:
+            self._refuse(request, actor, f"{verb}: request already {request.status}")
             raise RequestClosedError(request)
         return request
+
+    def _expire_on_click(self, request: PromotionRequest, actor: str, now: datetime) -> Decision:
+        """A click on a request past its expiry: expire it, and record the refused click."""
+        decision = self._expire(request, now)
+        self._refuse(request, actor, "approve: request expired")
+        return decision
 
     def _reload(self, request_id: int) -> PromotionRequest:
         with self._ctx.unit_of_work() as session:
@@ -177,7 +189,7 @@ class DecisionService:
                 )
         if not won:
             raise RequestClosedError(self._reload(request.id))
-        return Decision(Outcome(status.value), self._reload(request.id), actor)
+        return finished(self._ctx, Decision(Outcome(status.value), self._reload(request.id), actor))
 
     def _expire(self, request: PromotionRequest, now: datetime) -> Decision:
         assert request.id is not None
@@ -199,10 +211,11 @@ class DecisionService:
         current = self._reload(request.id)
         if not won:
             raise RequestClosedError(current)
-        return Decision(Outcome.EXPIRED, current, "promobot")
+        return finished(self._ctx, Decision(Outcome.EXPIRED, current, "promobot"))
 
-    def _lost_race(self, request_id: int, now: datetime) -> Decision:
+    def _lost_race(self, request_id: int, actor: str, now: datetime) -> Decision:
         current = self._reload(request_id)
         if current.status == RequestStatus.PENDING and now >= current.expires_at:
-            return self._expire(current, now)
+            return self._expire_on_click(current, actor, now)
+        self._refuse(current, actor, f"approve: request already {current.status}")
         raise RequestClosedError(current)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from bot.domain.approvers import AnyoneMayApprove, ApproverCheck
 from bot.domain.clock import Clock, utc_now
+from bot.domain.events import DecisionObserver, IgnoreDecisions
 from bot.registry.protocol import ModelRegistry
 from storage.db import UnitOfWork
 
@@ -19,6 +20,16 @@ class Rules:
 
 
 @dataclass(frozen=True)
+class DigestRules:
+    """The digest settings: the settings' channel and schedule, and the missed-slot grace."""
+
+    channel: str | None = None
+    crontab: str = "0 9 * * 1-5"
+    timezone: str = "UTC"
+    grace: timedelta = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
 class DomainContext:
     """What the domain services need; built once by the composition root."""
 
@@ -27,3 +38,5 @@ class DomainContext:
     rules: Rules = field(default_factory=Rules)
     approvers: ApproverCheck = field(default_factory=AnyoneMayApprove)
     clock: Clock = utc_now
+    observer: DecisionObserver = field(default_factory=IgnoreDecisions)
+    digest: DigestRules = field(default_factory=DigestRules)

@@ -1,4 +1,4 @@
-"""The domain facade the surfaces use: one object, three focused services."""
+"""The domain facade the surfaces use: one object, a few focused services."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from bot.domain.cards import card_details
 from bot.domain.decisions import DecisionService
+from bot.domain.digest_schedules import ScheduleService
+from bot.domain.digests import DigestService
 from bot.domain.reads import ReadService
 from bot.domain.requests import RequestService
 from bot.domain.results import CardDetails
@@ -22,10 +24,19 @@ class Promotions:
     requests: RequestService
     decisions: DecisionService
     reads: ReadService
+    digests: DigestService
+    schedules: ScheduleService
 
     @classmethod
     def build(cls, context: DomainContext) -> Promotions:
-        return cls(context, RequestService(context), DecisionService(context), ReadService(context))
+        return cls(
+            context,
+            RequestService(context),
+            DecisionService(context),
+            ReadService(context),
+            DigestService(context),
+            ScheduleService(context),
+        )
 
     def attach_card(self, *, request_id: int, channel_id: str, message_ts: str) -> None:
         """Remember where the approval card of a request was posted."""

@@ -6,6 +6,7 @@ MLflow is imported lazily so that `promobot --help` stays fast.
 from __future__ import annotations
 
 import difflib
+import functools
 import logging
 import re
 import threading
@@ -42,6 +43,9 @@ _NOT_FOUND = "RESOURCE_DOES_NOT_EXIST"
 _TERMINAL_RUN_STATES = {"FINISHED", "FAILED", "KILLED"}
 _USER_ERRORS = {"INVALID_PARAMETER_VALUE", "RESOURCE_ALREADY_EXISTS", "BAD_REQUEST"}
 
+#: Called with the MlflowClient method name and how long the call took, failed or not.
+CallTimer = Callable[[str, float], None]
+
 
 def _from_millis(millis: int | None) -> datetime:
     return datetime.fromtimestamp((millis or 0) / 1000, tz=UTC)
@@ -50,23 +54,29 @@ def _from_millis(millis: int | None) -> datetime:
 class MlflowStageRegistry:
     """The registry port implemented with MlflowClient and registry stages."""
 
-    def __init__(self, client: MlflowClient) -> None:
+    def __init__(self, client: MlflowClient | _TimedClient) -> None:
         self._client = client
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="mlflow")
         self._finished_runs = _TtlCache(max_entries=4096, ttl_seconds=600)
 
     @classmethod
-    def from_uri(cls, tracking_uri: str, registry_uri: str | None = None) -> MlflowStageRegistry:
-        """Build a registry client for `tracking_uri` (and an optional separate registry)."""
+    def from_uri(
+        cls, tracking_uri: str, registry_uri: str | None = None, *, timer: CallTimer | None = None
+    ) -> MlflowStageRegistry:
+        """Build a registry client for `tracking_uri`; `timer` hears how long each call took."""
         from mlflow import MlflowClient
 
         # Stages are deprecated in favour of aliases; promobot uses them on purpose
         # (docs/decisions/001-registry-port.md), so the per-call warning is noise.
-        warnings.filterwarnings("ignore", category=FutureWarning, module=r"mlflow(\.|$)")
-        return cls(MlflowClient(tracking_uri=tracking_uri, registry_uri=registry_uri))
+        # With a timer, the warning is attributed to _TimedClient, in this module.
+        warnings.filterwarnings(
+            "ignore", category=FutureWarning, module=r"(mlflow|bot\.registry\.mlflow_stages)(\.|$)"
+        )
+        client = MlflowClient(tracking_uri=tracking_uri, registry_uri=registry_uri)
+        return cls(_TimedClient(client, timer) if timer else client)
 
     @property
-    def client(self) -> MlflowClient:
+    def client(self) -> MlflowClient | _TimedClient:
         return self._client
 
     def ping(self) -> None:
@@ -188,6 +198,30 @@ class MlflowStageRegistry:
         lowered = {n.lower(): n for n in names}
         close = difflib.get_close_matches(name.lower(), list(lowered), n=3, cutoff=0.6)
         return [lowered[c] for c in close]
+
+
+class _TimedClient:
+    """Stands in for MlflowClient and times every public method call (one MLflow request)."""
+
+    def __init__(self, client: MlflowClient, timer: CallTimer) -> None:
+        self._client = client
+        self._timer = timer
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if name.startswith("_") or not callable(attribute):
+            return attribute
+        timer = self._timer
+
+        @functools.wraps(attribute)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return attribute(*args, **kwargs)
+            finally:
+                timer(name, time.perf_counter() - started)
+
+        return timed
 
 
 class _MlflowNotFound(Exception):

@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from bot.domain.results import Decision, Outcome
 from bot.domain.service import Promotions
 from bot.errors import UsageError
+from bot.metrics import Metrics
 from bot.slack.blocks import ACTION_APPROVE, ACTION_REJECT, ACTION_RETRY
 from bot.slack.blocks.notices import outcome_notice
 from bot.slack.errors import reporting_errors
@@ -23,7 +24,7 @@ _EXPECTED = {
 }
 
 
-def register(app: App, promotions: Promotions) -> None:
+def register(app: App, promotions: Promotions, metrics: Metrics) -> None:
     """Attach the card button listeners to `app`."""
 
     @app.action(re.compile(f"^({ACTION_APPROVE}|{ACTION_REJECT}|{ACTION_RETRY})$"))
@@ -32,14 +33,13 @@ def register(app: App, promotions: Promotions) -> None:
         ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
         ack()
-        request_id = request_id_of(action)
-        actor = str(body["user"]["id"])
         decide = {
             ACTION_APPROVE: promotions.decisions.approve,
             ACTION_REJECT: promotions.decisions.reject,
             ACTION_RETRY: promotions.decisions.retry,
         }[action["action_id"]]
-        decision = decide(request_id=request_id, actor=actor)
+        with metrics.track_command(str(action["action_id"]).removeprefix("promobot_")):
+            decision = decide(request_id=request_id_of(action), actor=str(body["user"]["id"]))
         publish(decision, expected=_EXPECTED[action["action_id"]], client=client, respond=respond)
 
 

@@ -15,20 +15,39 @@ from bot.command_text import (
     ListModels,
     ListVersions,
     Move,
+    PostDigest,
     Rollback,
     ShowHistory,
     ShowPending,
+    Subscribe,
+    Unsubscribe,
     parse_command,
 )
 from bot.domain.results import MoveApplied, RequestFiled
 from bot.domain.service import Promotions
+from bot.errors import UsageError
+from bot.metrics import Metrics
 from bot.slack.blocks import listings
 from bot.slack.blocks.cards import Message
+from bot.slack.digest_commands import run_digest_command
 from bot.slack.errors import reporting_errors
 from bot.slack.publishing import post_approval_card, update_card
 
+#: The name each command is counted under in promobot_commands_total.
+COMMAND_NAMES: dict[type[Command], str] = {
+    Help: "help",
+    ListModels: "list",
+    ListVersions: "list",
+    ShowHistory: "history",
+    ShowPending: "pending",
+    Move: "promote",
+    Archive: "archive",
+    Rollback: "rollback",
+    Cancel: "cancel",
+}
 
-def register(app: App, promotions: Promotions, command_name: str) -> None:
+
+def register(app: App, promotions: Promotions, command_name: str, metrics: Metrics) -> None:
     """Attach the slash command listener to `app`."""
 
     @app.command(command_name)
@@ -36,17 +55,28 @@ def register(app: App, promotions: Promotions, command_name: str) -> None:
     def handle_promote(
         ack: Ack, body: dict[str, Any], command: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
+        # `body` is for reporting_errors, which answers errors through its response_url.
         ack()
-        parsed = parse_command(str(command.get("text") or ""))
-        reply = run_command(
-            parsed,
-            promotions=promotions,
-            client=client,
-            actor=str(command["user_id"]),
-            channel=str(command["channel_id"]),
-            command_name=command_name,
-        )
+        text = str(command.get("text") or "")
+        with metrics.track_command(command_label(text)):
+            reply = run_command(
+                parse_command(text),
+                promotions=promotions,
+                client=client,
+                actor=str(command["user_id"]),
+                channel=str(command["channel_id"]),
+                command_name=command_name,
+            )
         respond(response_type="ephemeral", **reply)
+
+
+def command_label(text: str) -> str:
+    """The metric name of a command's text: `promote`, `list`, ... or `unknown`."""
+    try:
+        parsed = parse_command(text)
+    except UsageError:
+        return "unknown"
+    return COMMAND_NAMES.get(type(parsed), type(parsed).__name__.lower())
 
 
 def run_command(
@@ -85,6 +115,10 @@ def run_command(
             )
             update_card(client, decision)
             return listings.cancelled_message(decision.request)
+        case PostDigest() | Subscribe() | Unsubscribe():
+            return run_digest_command(
+                parsed, promotions=promotions, client=client, actor=actor, channel=channel
+            )
     raise AssertionError(f"unhandled command {parsed!r}")
 
 

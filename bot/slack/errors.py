@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import functools
 import logging
-import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from slack_bolt import App, Respond
 
 from bot.errors import PromobotError
+from bot.logs import REQUEST_ID, new_request_id
 from bot.slack.blocks.notices import error_notice, unexpected_error_notice
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,9 @@ def reporting_errors(listener: F) -> F:
         try:
             listener(**kwargs)
         except Exception as error:
-            tell(error, kwargs.get("respond"), kwargs.get("body") or {})
+            # A slash command listener gets its payload as `command`; it is the whole body.
+            body = kwargs.get("body") or kwargs.get("command") or {}
+            tell(error, kwargs.get("respond"), body)
 
     return wrapper  # type: ignore[return-value]
 
@@ -43,7 +45,8 @@ def tell(error: Exception, respond: Respond | None, body: dict[str, Any]) -> Non
     if isinstance(error, PromobotError):
         text = error_notice(error)
     else:
-        reference = uuid.uuid4().hex[:12]
+        # The request id doubles as the reference, so one grep finds every line of the request.
+        reference = REQUEST_ID.get() or new_request_id()
         kind = body.get("type") or body.get("command") or "request"
         log.error("unexpected error reference=%s during=%s", reference, kind, exc_info=error)
         text = unexpected_error_notice(reference)

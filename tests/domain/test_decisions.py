@@ -160,7 +160,9 @@ def test_concurrent_approvals_apply_the_change_exactly_once(
     assert len(applied) == 1
     assert sorted(applied + closed) == sorted(approvers)
     assert _stages(mlflow_client) == ["Archived", "Production"]
-    assert _kinds(events, request_id) == ["requested", "approved", "applied", "applied"]
+    kinds = _kinds(events, request_id)
+    assert [k for k in kinds if k != "refused"] == ["requested", "approved", "applied", "applied"]
+    assert kinds.count("refused") == len(closed)  # each late click is recorded as refused
     assert mlflow_client.get_model_version(MODEL, "2").tags[TAG_APPROVED_BY] == applied[0]
 
 
@@ -175,7 +177,7 @@ def test_expired_request_cannot_be_approved(
     assert decision.outcome == Outcome.EXPIRED
     assert (decision.request.status, decision.request.open_model) == ("expired", None)
     assert _stages(mlflow_client) == ["Production", "Staging"]
-    assert _kinds(events, request_id) == ["requested", "expired"]
+    assert _kinds(events, request_id) == ["requested", "expired", "refused"]
     card = decided_card(decision)
     assert ":hourglass: *Expired*" in card["blocks"][1]["text"]["text"]
     assert not [b for b in card["blocks"] if b["type"] == "actions"]
@@ -292,6 +294,7 @@ def test_unreachable_registry_fails_the_approval_and_retry_applies_exactly_once(
         "approved",
         "applied",
         "applied",
+        "refused",  # the second retry, on an applied request
     ]
 
 

@@ -1,0 +1,72 @@
+"""The Slack app manifest promobot needs, for HTTP mode or Socket Mode (`promobot manifest`)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from bot.errors import UsageError
+from bot.routes import EVENTS_PATH
+
+#: What the app does with Slack: answer its slash command, post and update approval cards in
+#: any public channel (also ones it was not invited to), and read approver user groups.
+BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "usergroups:read")
+USAGE_HINT = (
+    "list [model] | <model> <version> <stage> | archive | rollback | history | pending | help"
+)
+HEADER = """\
+# Slack app manifest for promobot ({mode}), printed by `promobot manifest`.
+# At https://api.slack.com/apps choose "Create New App" -> "From a manifest" and paste it.
+"""
+
+
+def events_url(url: str) -> str:
+    """The request URL for commands and interactivity at the public address `url`."""
+    parts = urlsplit(url.strip())
+    if parts.scheme != "https" or not parts.netloc:
+        raise UsageError(f"--url must be the public https:// address of promobot, got '{url}'.")
+    base = url.strip().rstrip("/")
+    return base if base.endswith(EVENTS_PATH) else base + EVENTS_PATH
+
+
+def build_manifest(*, command: str, url: str | None, socket: bool) -> dict[str, Any]:
+    """The manifest as a dict; Socket Mode has no request URLs."""
+    request_url = None if socket else events_url(url or "")
+    slash_command: dict[str, Any] = {"command": command}
+    if request_url:
+        slash_command["url"] = request_url
+    slash_command.update(
+        description="List, promote, archive and roll back MLflow model versions",
+        usage_hint=USAGE_HINT,
+        should_escape=False,
+    )
+    interactivity: dict[str, Any] = {"is_enabled": True}
+    if request_url:
+        interactivity["request_url"] = request_url
+    return {
+        "display_information": {
+            "name": "promobot",
+            "description": "Safe, visible MLflow model promotions, with a second approver.",
+            "background_color": "#2c3e50",
+        },
+        "features": {
+            "bot_user": {"display_name": "promobot", "always_online": True},
+            "slash_commands": [slash_command],
+        },
+        "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
+        "settings": {
+            "interactivity": interactivity,
+            "org_deploy_enabled": False,
+            "socket_mode_enabled": socket,
+            "token_rotation_enabled": False,
+        },
+    }
+
+
+def render_manifest(*, command: str, url: str | None, socket: bool) -> str:
+    """The manifest as YAML, ready to paste."""
+    import yaml
+
+    manifest = build_manifest(command=command, url=url, socket=socket)
+    body = yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True, width=100)
+    return HEADER.format(mode="Socket Mode" if socket else "HTTP mode") + body

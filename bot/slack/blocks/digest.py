@@ -1,0 +1,199 @@
+"""The registry digest as Slack messages: a parent with the summary first, then thread
+replies when the registry is too large for one message. Nothing is ever cut."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from bot.domain.digest import Change, Digest, ModelDigest, ProductionVersion
+from bot.domain.digest_schedules import Subscribed, Unsubscribed
+from bot.slack import mrkdwn as md
+from bot.slack.blocks import Block, context, section
+from bot.slack.blocks.cards import request_summary
+from bot.slack.blocks.packing import Message, Part, pack_sections, split_messages
+from storage.models import PromotionRequest
+
+TITLE = "Registry digest"
+_INDENT = "      "
+
+
+def digest_messages(digest: Digest) -> list[Message]:
+    """The parent message first, then its thread replies; each within Slack's limits."""
+    head: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": TITLE}},
+        section(summary_line(digest)),
+        context(f"As of {md.date(digest.as_of)}."),
+    ]
+    active = [m for m in digest.models if m.has_activity]
+    quiet = [m for m in digest.models if not m.has_activity]
+    parts = []
+    if active:
+        parts.append(Part("*Models with activity*", [_model(m, digest.as_of) for m in active]))
+    if quiet:
+        title = "*Other models*" if active else "*Models*"
+        parts.append(Part(title, [_model(m, digest.as_of) for m in quiet]))
+    if not digest.models:
+        parts.append(Part("*Models*", [["_No registered models yet._"]]))
+    parts.append(_changes_part(digest))
+    if digest.expired:
+        parts.append(Part(f"*Requests that expired {_since(digest)}*", _expired(digest)))
+    return split_messages(
+        head, pack_sections(parts), fallback=_fallback(digest), reply_label=f"{TITLE} continued"
+    )
+
+
+def summary_line(digest: Digest) -> str:
+    """`*12 models* · *9* with a Production version · *1* approval pending · *3* changes …`"""
+    s = digest.summary
+    return (
+        f"*{_count(s.models, 'model')}* · *{s.with_production}* with a Production version · "
+        f"*{s.pending_approvals}* {'approval' if s.pending_approvals == 1 else 'approvals'} "
+        f"pending · *{s.changes}* {'change' if s.changes == 1 else 'changes'} {_since(digest)}"
+    )
+
+
+def digest_posted_message(posted_parts: int, channel: str, error: str | None = None) -> Message:
+    """The private reply to `/promote digest`."""
+    replies = posted_parts - 1
+    where = f" with {_count(replies, 'thread reply')}" if replies else ""
+    text = f"Posted the registry digest in <#{md.escape(channel)}>{where}."
+    if error:
+        text += f" :warning: Some thread replies were not posted (Slack said: {md.escape(error)})."
+    return {"text": text, "blocks": [section(text)]}
+
+
+def subscribed_message(subscribed: Subscribed) -> Message:
+    sub = subscribed.subscription
+    runs = ", ".join(md.date(run) for run in subscribed.next_runs) or "none"
+    text = (
+        f"This channel now gets the registry digest on `{md.escape(sub.crontab)}` "
+        f"({md.escape(sub.timezone)}). Next: {runs}."
+    )
+    replaced = subscribed.replaced
+    if replaced is not None and replaced.crontab != sub.crontab:
+        source = "the PROMOBOT_DIGEST_CHANNEL setting" if replaced.from_settings else "before"
+        text += f" It replaces `{md.escape(replaced.crontab)}` ({source})."
+    return {"text": text, "blocks": [section(text)]}
+
+
+def unsubscribed_message(unsubscribed: Unsubscribed) -> Message:
+    if unsubscribed.removed is None and unsubscribed.still_scheduled is None:
+        text = "This channel has no digest subscription. Nothing changed."
+    elif unsubscribed.removed is not None:
+        text = f"Unsubscribed: no more digests on `{md.escape(unsubscribed.removed.crontab)}` here."
+    else:
+        text = "This channel has no subscription of its own."
+    still = unsubscribed.still_scheduled
+    if still is not None:
+        text += (
+            f" It is the PROMOBOT_DIGEST_CHANNEL, so it still gets digests on "
+            f"`{md.escape(still.crontab)}` until an operator changes that setting."
+        )
+    return {"text": text, "blocks": [section(text)]}
+
+
+def _changes_part(digest: Digest) -> Part:
+    title = f"*Changed {_since(digest)}*"
+    if not digest.changes:
+        return Part(title, [["_No changes._"]])
+    return Part(title, [[_change(c)] for c in digest.changes])
+
+
+def _change(change: Change) -> str:
+    ref = md.model_ref(change.model, change.version)
+    when = md.date(change.at)
+    if not change.by_promobot:
+        what = "registered" if change.registered else "updated"
+        return (
+            f"• {when} {ref}: {what}, now in *{md.escape(change.to_stage)}* (made outside promobot)"
+        )
+    move = f"{md.escape(change.from_stage)} → *{md.escape(change.to_stage)}*"
+    if change.request_id is not None and change.requested_by is not None:
+        who = (
+            f"requested by {md.user(change.requested_by)}, approved by "
+            f"{md.user(change.actor or '?')} · #{change.request_id}"
+        )
+    else:
+        who = f"by {md.user(change.actor or '?')}"
+    return f"• {when} {ref}: {move} · {who}"
+
+
+def _expired(digest: Digest) -> list[list[str]]:
+    return [[f"• {request_summary(r)} · expired {md.date(r.expires_at)}"] for r in digest.expired]
+
+
+def _model(model: ModelDigest, as_of: datetime) -> list[str]:
+    production = ", ".join(_production(p) for p in model.production) or "none"
+    first = f"{md.model_ref(model.name)} · Production: {production}"
+    notes = []
+    if model.changes:
+        notes.append(_count(model.changes, "change"))
+    if model.expired:
+        notes.append(f"{model.expired} expired")
+    if notes:
+        first += f" · {', '.join(notes)}"
+    lines = [first]
+    if model.staging:
+        lines.append(f"{_INDENT}Staging: {_versions(model.staging)}")
+    lines.extend(_open_request(r, as_of) for r in model.open_requests)
+    return lines
+
+
+def _production(version: ProductionVersion) -> str:
+    when = md.date(version.since)
+    if not version.by_promobot:
+        return f"*v{version.version}* (updated {when}, outside promobot)"
+    if version.approved_by is not None and version.requested_by is not None:
+        who = (
+            f"requested by {md.user(version.requested_by)}, approved by "
+            f"{md.user(version.approved_by)}"
+        )
+        ref = f", #{version.request_id}" if version.request_id is not None else ""
+        return f"*v{version.version}* since {when} ({who}{ref})"
+    return f"*v{version.version}* since {when} (by {md.user(version.requested_by or '?')})"
+
+
+def _open_request(request: PromotionRequest, as_of: datetime) -> str:
+    return (
+        f"{_INDENT}Open #{request.id}: v{request.version} {md.escape(request.from_stage)} → "
+        f"{md.escape(request.to_stage)} · *{md.escape(request.status)}* · requested by "
+        f"{md.user(request.requested_by)} {age(as_of - request.created_at)} ago · "
+        f"expires {md.date(request.expires_at)}"
+    )
+
+
+def age(delta: timedelta) -> str:
+    """`45 min`, `3 h`, `2 d 4 h`: coarse enough to read at a glance."""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, days = minutes // 60, minutes // (60 * 24)
+    if days == 0:
+        return f"{hours} h"
+    rest = hours - days * 24
+    return f"{days} d {rest} h" if rest else f"{days} d"
+
+
+def _versions(numbers: Sequence[int]) -> str:
+    return ", ".join(f"v{n}" for n in numbers)
+
+
+def _since(digest: Digest) -> str:
+    if digest.first:
+        return f"since {md.date(digest.since)}"
+    return "since the last digest"
+
+
+def _count(n: int, noun: str) -> str:
+    if n == 1:
+        return f"1 {noun}"
+    return f"{n} {noun[:-1] + 'ies' if noun.endswith('y') else noun + 's'}"
+
+
+def _fallback(digest: Digest) -> str:
+    s = digest.summary
+    return (
+        f"{TITLE}: {_count(s.models, 'model')}, {s.with_production} with a Production version, "
+        f"{s.pending_approvals} pending approval(s), {s.changes} change(s)"
+    )

@@ -1,0 +1,51 @@
+"""The digest tables: channel subscriptions, and one row per scheduled slot (posted or not)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+class SlotStatus(StrEnum):
+    POSTING = "posting"  # claimed by one replica; the digest is being posted right now
+    POSTED = "posted"
+    SKIPPED = "skipped"  # missed while the bot was down, and older than the grace period
+    FAILED = "failed"  # Slack refused the parent message; never retried (it may have landed)
+
+
+class DigestSubscription(SQLModel, table=True):
+    """A channel's digest schedule, set with `/promote subscribe`; one per channel."""
+
+    __tablename__ = "digest_subscription"
+
+    channel_id: str = Field(primary_key=True)
+    crontab: str
+    timezone: str
+    subscribed_by: str
+    subscribed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class DigestSlot(SQLModel, table=True):
+    """One scheduled slot of one channel, recorded before anything is posted.
+
+    The unique (channel_id, slot_at) key is what makes a slot post at most once, even with
+    several replicas sharing the database: only the replica whose INSERT succeeds posts.
+    """
+
+    __tablename__ = "digest_slot"
+    __table_args__ = (UniqueConstraint("channel_id", "slot_at", name="uq_digest_slot"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: str = Field(index=True)
+    slot_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    status: str = Field(index=True)
+    recorded_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    #: When the posted digest read the registry: the next digest covers changes after this.
+    as_of: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    message_ts: str | None = None
+    detail: str = ""

@@ -1,0 +1,155 @@
+"""Typed queries for digests: subscriptions, slot records and the decision-log reads a digest
+needs. Each takes the session first and keyword-only arguments; none loops per model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, delete, select
+
+from storage.digest_models import DigestSlot, DigestSubscription, SlotStatus
+from storage.models import DecisionEvent, EventKind, PromotionRequest
+
+_IN_CHUNK = 500  # keeps IN lists well under every database's bound-parameter limit
+
+
+def get_subscription(*, session: Session, channel_id: str) -> DigestSubscription | None:
+    return session.get(DigestSubscription, channel_id)
+
+
+def save_subscription(*, session: Session, subscription: DigestSubscription) -> DigestSubscription:
+    """Insert the channel's subscription, or replace the one it has."""
+    existing = session.get(DigestSubscription, subscription.channel_id)
+    if existing is None:
+        session.add(subscription)
+        session.flush()
+        return subscription
+    existing.crontab = subscription.crontab
+    existing.timezone = subscription.timezone
+    existing.subscribed_by = subscription.subscribed_by
+    existing.subscribed_at = subscription.subscribed_at
+    session.add(existing)
+    session.flush()
+    return existing
+
+
+def delete_subscription(*, session: Session, channel_id: str) -> bool:
+    """Remove the channel's subscription; False if it had none."""
+    statement = delete(DigestSubscription).where(col(DigestSubscription.channel_id) == channel_id)
+    result = session.exec(statement)
+    return bool(result.rowcount)
+
+
+def list_subscriptions(*, session: Session) -> list[DigestSubscription]:
+    statement = select(DigestSubscription).order_by(col(DigestSubscription.channel_id))
+    return list(session.exec(statement))
+
+
+def add_slot(*, session: Session, slot: DigestSlot) -> DigestSlot:
+    """Record a slot; IntegrityError when another replica recorded it first."""
+    session.add(slot)
+    session.flush()
+    return slot
+
+
+def finish_slot(
+    *,
+    session: Session,
+    slot_id: int,
+    status: SlotStatus,
+    as_of: datetime | None = None,
+    message_ts: str | None = None,
+    detail: str = "",
+) -> None:
+    """Record how a claimed slot ended: posted (with the digest's time and message) or failed."""
+    session.exec(
+        update(DigestSlot)
+        .where(col(DigestSlot.id) == slot_id)
+        .values(status=status, as_of=as_of, message_ts=message_ts, detail=detail)
+    )
+
+
+def latest_slot_times(*, session: Session) -> dict[str, datetime]:
+    """The newest recorded slot of each channel, whatever its status."""
+    statement = select(DigestSlot.channel_id, func.max(DigestSlot.slot_at)).group_by(
+        col(DigestSlot.channel_id)
+    )
+    # max() keeps the column's type, so the values come back as aware UTC datetimes.
+    return {channel_id: slot_at for channel_id, slot_at in session.exec(statement)}
+
+
+def last_posted_slot(*, session: Session, channel_id: str) -> DigestSlot | None:
+    """The channel's most recent posted digest, if any."""
+    statement = (
+        select(DigestSlot)
+        .where(DigestSlot.channel_id == channel_id, DigestSlot.status == SlotStatus.POSTED)
+        .order_by(col(DigestSlot.slot_at).desc())
+    )
+    return session.exec(statement.limit(1)).first()
+
+
+def list_slots(*, session: Session, channel_id: str | None = None) -> list[DigestSlot]:
+    """Recorded slots, oldest first."""
+    statement = select(DigestSlot)
+    if channel_id is not None:
+        statement = statement.where(DigestSlot.channel_id == channel_id)
+    return list(session.exec(statement.order_by(col(DigestSlot.slot_at), col(DigestSlot.id))))
+
+
+def latest_applied_events(*, session: Session) -> list[DecisionEvent]:
+    """For every version promobot ever moved, the last move it applied."""
+    newest_ids = (
+        select(func.max(DecisionEvent.id))
+        .where(DecisionEvent.event == EventKind.APPLIED)
+        .group_by(col(DecisionEvent.model_name), col(DecisionEvent.version))
+    )
+    statement = select(DecisionEvent).where(col(DecisionEvent.id).in_(newest_ids))
+    return list(session.exec(statement))
+
+
+def list_applied_events(
+    *, session: Session, after: datetime, until: datetime
+) -> list[DecisionEvent]:
+    """Moves promobot applied in (after, until], newest first."""
+    statement = (
+        select(DecisionEvent)
+        .where(
+            DecisionEvent.event == EventKind.APPLIED,
+            col(DecisionEvent.at) > after,
+            col(DecisionEvent.at) <= until,
+        )
+        .order_by(col(DecisionEvent.at).desc(), col(DecisionEvent.id).desc())
+    )
+    return list(session.exec(statement))
+
+
+def list_expired_requests(
+    *, session: Session, after: datetime, until: datetime
+) -> list[PromotionRequest]:
+    """Requests that expired in (after, until], by their expiry events, oldest first."""
+    expired_ids = select(DecisionEvent.request_id).where(
+        DecisionEvent.event == EventKind.EXPIRED,
+        col(DecisionEvent.at) > after,
+        col(DecisionEvent.at) <= until,
+    )
+    statement = (
+        select(PromotionRequest)
+        .where(col(PromotionRequest.id).in_(expired_ids))
+        .order_by(col(PromotionRequest.expires_at), col(PromotionRequest.id))
+    )
+    return list(session.exec(statement))
+
+
+def get_requests(*, session: Session, request_ids: Iterable[int]) -> dict[int, PromotionRequest]:
+    """Requests by id (missing ids are left out), read in a few IN queries."""
+    ids = sorted(set(request_ids))
+    found: dict[int, PromotionRequest] = {}
+    for start in range(0, len(ids), _IN_CHUNK):
+        chunk = ids[start : start + _IN_CHUNK]
+        statement = select(PromotionRequest).where(col(PromotionRequest.id).in_(chunk))
+        for request in session.exec(statement):
+            assert request.id is not None
+            found[request.id] = request
+    return found
