@@ -39,7 +39,7 @@ def run(work: Path, quick: bool) -> list[dict[str, Any]]:
     uri = f"http://127.0.0.1:{port}"
     counter = DelayProxy(uri, 0.0)
     try:
-        rows = _measure(work, uri, counter, rounds=1 if quick else 3)
+        rows = _measure(work, uri, counter, rounds=1 if quick else 5)
     finally:
         counter.close()
         stop_process(server)
