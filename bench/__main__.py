@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import tempfile
@@ -18,14 +19,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import footprint, latency
+from bench import digest_scale, footprint, latency
 
 
 def main(argv: list[str] | None = None) -> int:
+    _quiet_mlflow()
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run)")
     parser.add_argument("--out", default="bench/results/latest.json")
-    parser.add_argument("--skip", action="append", default=[], help="skip a section by name")
+    parser.add_argument(
+        "--skip", action="append", default=[], help="skip a section: latency, digest or footprint"
+    )
     args = parser.parse_args(argv)
     rows: list[dict[str, Any]] = []
     started = time.monotonic()
@@ -33,13 +37,15 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(folder)
         if "latency" not in args.skip:
             rows += latency.run(work, quick=args.quick)
+        if "digest" not in args.skip:
+            rows += digest_scale.run(work, quick=args.quick)
         if "footprint" not in args.skip:
             rows += footprint.run(work, quick=args.quick)
     report = {
         "machine": {
             "python": sys.version.split()[0],
             "platform": platform.platform(),
-            "cpus": __import__("os").cpu_count(),
+            "cpus": os.cpu_count(),
         },
         "seconds": round(time.monotonic() - started, 1),
         "results": rows,
@@ -50,6 +56,18 @@ def main(argv: list[str] | None = None) -> int:
     _print_table(rows)
     print(f"\nwritten to {out} in {report['seconds']} s")
     return 0 if all(row["ok"] for row in rows) else 1
+
+
+def _quiet_mlflow() -> None:
+    """Keep MLflow's per-run links and info logs out of the table; skip its job runner.
+
+    The mlflow servers started here (children inherit the environment) serve only the
+    registry, so MLflow's background job runner, three polling processes, would only take
+    CPU from the measurements on a small machine.
+    """
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
+    os.environ.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
 
 
 def _print_table(rows: list[dict[str, Any]]) -> None:

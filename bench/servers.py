@@ -13,13 +13,20 @@ from tests.conftest import free_port, start_mlflow_server, stop_process, wait_un
 from tests.fake_slack import FakeSlack
 from tests.slack_requests import BOT_TOKEN, SIGNING_SECRET, SlackSender
 
-__all__ = ["PromobotProcess", "seed", "start_mlflow_server", "stop_process"]
+__all__ = ["PromobotProcess", "rss_mb", "seed", "start_mlflow_server", "stop_process"]
 
 
 class PromobotProcess:
     """`promobot serve` as a real process on a loopback port."""
 
-    def __init__(self, work: Path, name: str, fake: FakeSlack, tracking_uri: str) -> None:
+    def __init__(
+        self,
+        work: Path,
+        name: str,
+        fake: FakeSlack,
+        tracking_uri: str,
+        python: str = sys.executable,
+    ) -> None:
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PROMOBOT_"))}
         env.update(
@@ -31,7 +38,7 @@ class PromobotProcess:
         )
         self.log = (work / f"{name}.log").open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            [python, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -42,13 +49,18 @@ class PromobotProcess:
         self.slack = SlackSender(self.base_url + "/slack/events", fake.base_url + "/response")
 
     def rss_mb(self) -> float:
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        line = next(line for line in status.splitlines() if line.startswith("VmRSS:"))
-        return int(line.split()[1]) / 1024
+        return rss_mb(self.process.pid)
 
     def stop(self) -> None:
         stop_process(self.process)
         self.log.close()
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of process `pid` in MiB, from /proc (Linux)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    line = next(line for line in status.splitlines() if line.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
 
 
 def seed(

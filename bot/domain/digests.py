@@ -22,8 +22,8 @@ class DigestService:
     def build(self, *, channel: str | None = None) -> Digest:
         """The digest as of now, covering the time since `channel`'s last posted digest.
 
-        The registry is read with `list_models` and `list_all_versions`, paginated bulk
-        calls whose number does not grow with the number of models.
+        The registry is read with `all_models_and_versions`: paginated bulk calls, each list
+        read once, whose number does not grow with the number of models.
         """
         as_of = self._ctx.clock()
         last = None
@@ -32,8 +32,7 @@ class DigestService:
                 last = digest_queries.last_posted_slot(session=session, channel_id=channel)
         first = last is None or last.as_of is None
         since = as_of - DEFAULT_WINDOW if last is None or last.as_of is None else last.as_of
-        models = self._ctx.registry.list_models()
-        versions = self._ctx.registry.list_all_versions()
+        models, versions = self._ctx.registry.all_models_and_versions()
         # The log is read after the registry, so a move applied during the scan is seen.
         with self._ctx.unit_of_work() as session:
             latest_moves = digest_queries.latest_applied_events(session=session)

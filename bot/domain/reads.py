@@ -29,10 +29,9 @@ class ReadService:
 
     def list_models(self) -> list[ModelOverview]:
         """Every registered model with its Production and Staging versions."""
-        by_model: dict[str, ModelOverview] = {
-            m.name: ModelOverview(m.name, [], []) for m in self._ctx.registry.list_models()
-        }
-        for version in self._ctx.registry.list_all_versions():
+        models, versions = self._ctx.registry.all_models_and_versions()
+        by_model = {m.name: ModelOverview(m.name, [], []) for m in models}
+        for version in versions:
             overview = by_model.get(version.model)
             if overview is None:
                 continue

@@ -125,14 +125,26 @@ class MlflowStageRegistry:
         return model, sorted(versions, key=lambda v: v.version, reverse=True)
 
     def list_all_versions(self) -> list[ModelVersion]:
-        aliases = {m.name: m.aliases for m in self.list_models()}
-        with _translated_errors():
-            found = _all_pages(
-                lambda token: self._client.search_model_versions(
-                    max_results=_PAGE_SIZE_VERSIONS, page_token=token
+        return self.all_models_and_versions()[1]
+
+    def all_models_and_versions(self) -> tuple[list[RegisteredModel], list[ModelVersion]]:
+        """Every model and every version: the model listing runs alongside the versions scan."""
+
+        def scan() -> list[Any]:
+            with _translated_errors():
+                return _all_pages(
+                    lambda token: self._client.search_model_versions(
+                        max_results=_PAGE_SIZE_VERSIONS, page_token=token
+                    )
                 )
-            )
-        return [_to_version(v, aliases.get(v.name, {})) for v in found]
+
+        pending_scan = self._pool.submit(scan)
+        try:
+            models = self.list_models()
+        finally:
+            found = pending_scan.result()
+        aliases = {m.name: m.aliases for m in models}
+        return models, [_to_version(v, aliases.get(v.name, {})) for v in found]
 
     def get_version(self, name: str, version: int) -> ModelVersion:
         try:

@@ -67,6 +67,10 @@ class ModelRegistry(Protocol):
         """Every version of every model in paginated bulk calls (never one call per model)."""
         ...
 
+    def all_models_and_versions(self) -> tuple[list[RegisteredModel], list[ModelVersion]]:
+        """Every model and every version, each listed once, in paginated bulk calls."""
+        ...
+
     def get_version(self, name: str, version: int) -> ModelVersion:
         """Return one version; raise VersionNotFoundError listing the versions that exist."""
         ...

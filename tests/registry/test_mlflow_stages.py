@@ -250,6 +250,24 @@ def test_listings_follow_every_page(
     assert len(registry.list_all_versions()) == 10
 
 
+def test_all_models_and_versions_lists_each_once_with_aliases(
+    registry: MlflowStageRegistry, mlflow_client: MlflowClient
+) -> None:
+    """Models without versions are listed too; versions carry their model's aliases."""
+    make_version(mlflow_client, "churn")
+    make_version(mlflow_client, "churn")
+    mlflow_client.set_registered_model_alias("churn", "champion", "2")
+    mlflow_client.create_registered_model("empty")
+
+    models, versions = registry.all_models_and_versions()
+
+    assert sorted(m.name for m in models) == ["churn", "empty"]
+    assert sorted((v.model, v.version, v.aliases) for v in versions) == [
+        ("churn", 1, ()),
+        ("churn", 2, ("champion",)),
+    ]
+
+
 def test_unreachable_registry_raises_registry_unavailable(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
