@@ -15,7 +15,7 @@ from bot.metrics import Metrics
 from bot.slack.blocks import ACTION_APPROVE, ACTION_REJECT, ACTION_RETRY
 from bot.slack.blocks.notices import outcome_notice
 from bot.slack.errors import reporting_errors
-from bot.slack.publishing import update_card
+from bot.slack.publishing import send_reply, update_card
 
 _EXPECTED = {
     ACTION_APPROVE: Outcome.APPLIED,
@@ -47,7 +47,12 @@ def publish(decision: Decision, *, expected: Outcome, client: WebClient, respond
     """Update the card in place; tell the clicker privately when the outcome was not theirs."""
     update_card(client, decision)
     if decision.outcome != expected:
-        respond(response_type="ephemeral", replace_original=False, text=outcome_notice(decision))
+        send_reply(
+            respond,
+            response_type="ephemeral",
+            replace_original=False,
+            text=outcome_notice(decision),
+        )
 
 
 def clicker_of(body: dict[str, Any]) -> str:

@@ -31,7 +31,7 @@ from bot.slack.blocks import listings
 from bot.slack.blocks.cards import Message
 from bot.slack.digest_commands import run_digest_command
 from bot.slack.errors import reporting_errors
-from bot.slack.publishing import post_approval_card, update_card
+from bot.slack.publishing import post_approval_card, send_reply, update_card
 
 #: The name each command is counted under in promobot_commands_total.
 COMMAND_NAMES: dict[type[Command], str] = {
@@ -67,7 +67,7 @@ def register(app: App, promotions: Promotions, command_name: str, metrics: Metri
                 channel=_required(command, "channel_id"),
                 command_name=command_name,
             )
-        respond(response_type="ephemeral", **reply)
+        send_reply(respond, response_type="ephemeral", **reply)
 
 
 def _required(command: dict[str, Any], field: str) -> str:

@@ -19,6 +19,7 @@ from slack_bolt import App, BoltResponse, Respond
 from bot.errors import PromobotError
 from bot.logs import REQUEST_ID, new_request_id
 from bot.slack.blocks.notices import error_notice, unexpected_error_notice
+from bot.slack.publishing import send_reply
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ def tell(error: Exception, respond: Respond | None, body: dict[str, Any]) -> Non
     if respond is None or not body.get("response_url"):
         return
     try:
-        respond(response_type="ephemeral", replace_original=False, text=text)
+        send_reply(respond, response_type="ephemeral", replace_original=False, text=text)
     except Exception as exc:
         log.error("could not send the error notice: %s", type(exc).__name__)
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 _SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+_SLACK_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")
 MAX_TEXT = 3000
 
 
@@ -20,6 +21,13 @@ def user(user_id: str) -> str:
     if _SLACK_USER_ID.fullmatch(user_id):
         return f"<@{user_id}>"
     return escape(user_id)
+
+
+def channel(channel_id: str) -> str:
+    """A channel link for a real Slack channel ID; anything else is shown as plain text."""
+    if _SLACK_CHANNEL_ID.fullmatch(channel_id):
+        return f"<#{channel_id}>"
+    return escape(channel_id)
 
 
 def date(moment: datetime) -> str:

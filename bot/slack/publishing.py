@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import time
+from typing import Any
 
+from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -13,6 +16,8 @@ from bot.errors import PromobotError
 from bot.slack.blocks.cards import approval_card, decided_card
 
 log = logging.getLogger(__name__)
+
+REPLY_RETRY_SECONDS = 1.0
 
 
 class CardNotPostedError(PromobotError):
@@ -70,3 +75,26 @@ def _slack_error(exc: Exception) -> str:
     if isinstance(exc, SlackApiError):
         return str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
     return type(exc).__name__
+
+
+def send_reply(respond: Respond, **message: Any) -> bool:
+    """Answer through the response_url; retry once on 429/5xx, and log a reply that was lost.
+
+    Bolt's `respond` neither retries nor raises on an HTTP error, so without this a lost
+    reply would go unnoticed.
+    """
+    for attempt in range(2):
+        try:
+            response = respond(**message)
+        except OSError as exc:
+            status, detail = None, type(exc).__name__
+        else:
+            status, detail = response.status_code, str(response.body)[:100]
+            if 200 <= status < 300:
+                return True
+        if attempt == 0 and (status is None or status == 429 or status >= 500):
+            time.sleep(REPLY_RETRY_SECONDS)
+            continue
+        break
+    log.warning("reply not delivered status=%s detail=%s", status, detail)
+    return False

@@ -134,7 +134,7 @@ def test_every_log_line_of_a_request_carries_its_id_which_the_user_sees(
     handled = next(line for line in mine if line["msg"] == "command handled")
     assert handled["outcome"] == "error" and handled["command"] == "list"  # after the ack
     failure = next(line for line in mine if line["msg"].startswith("unexpected error"))
-    assert "RuntimeError: bug in list_models" in failure["exc_info"]
+    assert "RuntimeError: bug in all_models_and_versions" in failure["exc_info"]
     _assert_no_canary(logs.getvalue(), "the logs")
 
 

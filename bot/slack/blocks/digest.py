@@ -57,7 +57,7 @@ def digest_posted_message(posted_parts: int, channel: str, error: str | None = N
     """The private reply to `/promote digest`."""
     replies = posted_parts - 1
     where = f" with {_count(replies, 'thread reply')}" if replies else ""
-    text = f"Posted the registry digest in <#{md.escape(channel)}>{where}."
+    text = f"Posted the registry digest in {md.channel(channel)}{where}."
     if error:
         text += f" :warning: Some thread replies were not posted (Slack said: {md.escape(error)})."
     return {"text": text, "blocks": [section(text)]}
