@@ -29,7 +29,7 @@ def run(work: Path, quick: bool) -> list[dict[str, Any]]:
         pip = [str(runtime / "bin" / "pip"), "install", "-q", "--disable-pip-version-check"]
         subprocess.run([*pip, str(_source_copy(work))], check=True, capture_output=True)
         rows = _help_time(runtime, rounds=5 if quick else 15)
-        rows += _idle_rss(work, runtime)
+        rows += _idle_rss(work, runtime, with_dev_venv=not quick)
         rows += _installed_size(empty, runtime)
     finally:
         for venv in (empty, runtime):
@@ -70,7 +70,7 @@ def _help_time(venv: Path, rounds: int) -> list[dict[str, Any]]:
     return [_row("promobot --help wall time", ours, floor, "<= 300 ms", ours <= 300)]
 
 
-def _idle_rss(work: Path, venv: Path) -> list[dict[str, Any]]:
+def _idle_rss(work: Path, venv: Path, with_dev_venv: bool) -> list[dict[str, Any]]:
     """Idle `promobot serve` against a real mlflow server (over HTTP, as deployed), against
     MLflow in a local sqlite file (the Docker image's default), and, for context, from the
     development venv, where the full mlflow and the test tools are installed too.
@@ -87,14 +87,18 @@ def _idle_rss(work: Path, venv: Path) -> list[dict[str, Any]]:
     try:
         http = _rss_of(work, "idle-http", fake, f"http://127.0.0.1:{port}", python)
         sqlite = _rss_of(work, "idle-sqlite", fake, f"sqlite:///{work / 'idle-mlflow.db'}", python)
-        dev = _rss_of(work, "idle-dev", fake, f"http://127.0.0.1:{port}", sys.executable)
+        dev = (
+            _rss_of(work, "idle-dev", fake, f"http://127.0.0.1:{port}", sys.executable)
+            if with_dev_venv
+            else None
+        )
         floor = rss_mb(floor_process.pid)
     finally:
         floor_process.kill()
         floor_process.wait()
         stop_fake_slack(fake)
         stop_process(server)
-    return [
+    rows = [
         _row(
             "idle promobot serve RSS (MLflow over HTTP)",
             http,
@@ -111,8 +115,14 @@ def _idle_rss(work: Path, venv: Path) -> list[dict[str, Any]]:
             sqlite <= 150,
             unit="MB",
         ),
-        _row("idle RSS in the dev venv (full mlflow; context)", dev, floor, "-", True, unit="MB"),
     ]
+    if dev is not None:
+        rows.append(
+            _row(
+                "idle RSS in the dev venv (full mlflow; context)", dev, floor, "-", True, unit="MB"
+            )
+        )
+    return rows
 
 
 def _rss_of(work: Path, name: str, fake: FakeSlack, tracking_uri: str, python: str) -> float:

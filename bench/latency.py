@@ -245,12 +245,18 @@ def _path_ends(suffix: str) -> Callable[[Call], bool]:
 
 
 def _card_of(channel: str, request_id: str) -> Callable[[Call], bool]:
-    """The update of this request's approval card (each user has a channel of their own)."""
+    """The settled update of this request's approval card (a channel per user).
+
+    An "approved; applying" update, should there ever be one, is not the outcome.
+    """
 
     def matches(call: Call) -> bool:
         blocks = call.body.get("blocks") or [{}]
         first = blocks[0].get("text", {}).get("text", "")
-        return call.body.get("channel") == channel and f"request #{request_id}\n" in first
+        settled = not str(call.body.get("text", "")).endswith("(approved)")
+        return (
+            call.body.get("channel") == channel and f"request #{request_id}\n" in first and settled
+        )
 
     return matches
 
