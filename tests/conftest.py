@@ -100,6 +100,26 @@ def make_settings(**values: Any) -> Any:
     return Settings(**{**defaults, **values})
 
 
+def bot_env(
+    fake_slack: FakeSlack, tracking_uri: str, database_url: str, **extra: str
+) -> dict[str, str]:
+    """The environment of a `promobot serve` process: this machine's, less any promobot,
+    Slack or MLflow settings, plus test credentials and the given registry and database."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PROMOBOT_", "MLFLOW_"))
+    }
+    env.pop("DATABASE_URL", None)
+    env.update(
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        PROMOBOT_SLACK_API_URL=fake_slack.api_url,
+        MLFLOW_TRACKING_URI=tracking_uri,
+        DATABASE_URL=database_url,
+        **extra,
+    )
+    return env
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,9 +10,8 @@ from typing import Any
 from storage import digest_queries
 from storage.db import UnitOfWork, create_db_engine
 from storage.digest_models import SlotStatus
-from tests.conftest import free_port, seed_model, wait_until_healthy
+from tests.conftest import bot_env, free_port, seed_model, wait_until_healthy
 from tests.fake_slack import FakeSlack
-from tests.slack_requests import BOT_TOKEN, SIGNING_SECRET
 
 
 def test_serve_posts_the_digest_channels_slot_that_came_due_just_before_start(
@@ -22,15 +20,10 @@ def test_serve_posts_the_digest_channels_slot_that_came_due_just_before_start(
     """Every minute is a slot; the one that began this minute is posted at start-up."""
     seed_model(mlflow_client, "churn", versions=2, stages={1: "Production", 2: "Staging"})
     database_url = f"sqlite:///{tmp_path / 'promobot.db'}"
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PROMOBOT_", "MLFLOW_"))
-    }
-    env.update(
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        PROMOBOT_SLACK_API_URL=fake_slack.api_url,
-        MLFLOW_TRACKING_URI=tracking_uri,
-        DATABASE_URL=database_url,
+    env = bot_env(
+        fake_slack,
+        tracking_uri,
+        database_url,
         PROMOBOT_DIGEST_CHANNEL="C0DIGEST",
         PROMOBOT_DIGEST_CRON="* * * * *",
         PROMOBOT_TIMEZONE="Europe/Berlin",

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import free_port, seed_model, wait_until_healthy
+from tests.conftest import bot_env, free_port, seed_model, wait_until_healthy
 from tests.e2e.conftest import APPROVER, REQUESTER, buttons
 from tests.fake_slack import FakeSlack
 from tests.slack_requests import BOT_TOKEN, SIGNING_SECRET, SlackSender, signature
@@ -49,13 +49,7 @@ def served_process(
     log = log_path.open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=_clean_env(
-            SLACK_BOT_TOKEN=BOT_TOKEN,
-            SLACK_SIGNING_SECRET=SIGNING_SECRET,
-            PROMOBOT_SLACK_API_URL=fake_slack.api_url,
-            MLFLOW_TRACKING_URI=mlflow_server,
-            DATABASE_URL=f"sqlite:///{tmp_path / 'promobot.db'}",
-        ),
+        env=bot_env(fake_slack, mlflow_server, f"sqlite:///{tmp_path / 'promobot.db'}"),
         stdout=log,
         stderr=subprocess.STDOUT,
         text=True,

@@ -15,10 +15,10 @@ import pytest
 
 from storage import queries
 from storage.db import UnitOfWork, create_db_engine
-from tests.conftest import free_port, seed_model, wait_until_healthy
+from tests.conftest import bot_env, free_port, seed_model, wait_until_healthy
 from tests.e2e.conftest import buttons
 from tests.fake_slack import FakeSlack
-from tests.slack_requests import BOT_TOKEN, SIGNING_SECRET, SlackSender
+from tests.slack_requests import SlackSender
 
 CRASHPOINT = Path(__file__).parent / "crashpoint"
 
@@ -60,17 +60,7 @@ def test_sigkill_mid_approval_is_settled_on_restart(
     figure: Callable[[str], None],
 ) -> None:
     seed_model(mlflow_client, "churn", versions=2, stages={1: "Production", 2: "Staging"})
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PROMOBOT_", "MLFLOW_"))
-    }
-    env.update(
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        PROMOBOT_SLACK_API_URL=fake_slack.api_url,
-        MLFLOW_TRACKING_URI=tracking_uri,
-        DATABASE_URL=database_url,
-        PROMOBOT_RECONCILE_AFTER="0s",
-    )
+    env = bot_env(fake_slack, tracking_uri, database_url, PROMOBOT_RECONCILE_AFTER="0s")
     crashing = Bot(
         tmp_path,
         "crashing",

@@ -22,9 +22,9 @@ from bot.registry.mlflow_stages import MlflowStageRegistry
 from bot.stages import Stage
 from storage import queries
 from storage.db import create_db_engine
-from tests.conftest import Served, free_port, make_settings, seed_model, wait_until_healthy
+from tests.conftest import Served, bot_env, free_port, make_settings, seed_model, wait_until_healthy
 from tests.fake_slack import FakeSlack
-from tests.slack_requests import BOT_TOKEN, SIGNING_SECRET, SlackSender
+from tests.slack_requests import SlackSender
 
 ROUNDS = int(os.environ.get("PROMOBOT_RACE_ROUNDS", "100"))
 CLICKS = 50
@@ -231,16 +231,7 @@ def test_two_bot_processes_sharing_postgres_apply_each_request_once(
     client: Any = MlflowClient(tracking_uri=mlflow_server)
     model = f"race-{uuid.uuid4().hex[:8]}"
     seed_model(client, model, versions=2, stages={1: "Production", 2: "Staging"})
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PROMOBOT_", "MLFLOW_"))
-    }
-    env.update(
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        PROMOBOT_SLACK_API_URL=fake_slack.api_url,
-        MLFLOW_TRACKING_URI=mlflow_server,
-        DATABASE_URL=postgres_schema_url,
-    )
+    env = bot_env(fake_slack, mlflow_server, postgres_schema_url)
     bots = [_start_bot(tmp_path, name, env) for name in ("bot-a", "bot-b")]
     try:
         senders = []
