@@ -57,7 +57,10 @@ def build_registry(settings: Settings, *, timer: CallTimer | None = None) -> Mod
         os.environ.setdefault(name, value)
 
     return MlflowStageRegistry.from_uri(
-        settings.mlflow_tracking_uri, settings.mlflow_registry_uri, timer=timer
+        settings.mlflow_tracking_uri,
+        settings.mlflow_registry_uri,
+        timer=timer,
+        model_cache_seconds=settings.alias_cache_ttl.total_seconds(),
     )
 
 
@@ -132,7 +135,7 @@ def create_app(
 
     from bot.domain.replay import ReplayGuard
     from bot.metrics import Metrics
-    from bot.slack import actions, commands, errors, observe, replay
+    from bot.slack import actions, commands, errors, observe, replay, replies
     from bot.slack.approvers import SlackApprovers
 
     metrics = metrics or Metrics()
@@ -153,6 +156,7 @@ def create_app(
         logger=logging.getLogger("bot.slack.bolt"),
     )
     observe.register(app)
+    replies.register(app, replies.ReplyTransport(max_connections=LISTENER_THREADS))
     context = promotions.context
     replay.register(app, ReplayGuard(context.unit_of_work, context.clock))
     commands.register(app, promotions, settings.command, metrics)

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
         timedelta(minutes=2), validation_alias="PROMOBOT_RECONCILE_AFTER"
     )
     approval_channel: str | None = Field(None, validation_alias="PROMOBOT_APPROVAL_CHANNEL")
+    alias_cache_ttl: timedelta = Field(
+        timedelta(seconds=30), validation_alias="PROMOBOT_ALIAS_CACHE_TTL"
+    )
     port: int = Field(3000, ge=1, le=65535, validation_alias="PORT")
     digest_channel: str | None = Field(None, validation_alias="PROMOBOT_DIGEST_CHANNEL")
     digest_cron: str = Field(DEFAULT_CRONTAB, validation_alias="PROMOBOT_DIGEST_CRON")
@@ -117,7 +120,9 @@ class Settings(BaseSettings):
                 )
         return value
 
-    @field_validator("request_ttl", "reconcile_after", "digest_grace", mode="before")
+    @field_validator(
+        "request_ttl", "reconcile_after", "digest_grace", "alias_cache_ttl", mode="before"
+    )
     @classmethod
     def _parse_duration(cls, value: Any) -> Any:
         """Accept seconds (`3600`), a unit (`90m`, `24h`, `2d`) or ISO 8601 (`PT24H`)."""
@@ -130,6 +135,13 @@ class Settings(BaseSettings):
     def _positive(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):
             raise ValueError("must be longer than zero")
+        return value
+
+    @field_validator("reconcile_after", "alias_cache_ttl")
+    @classmethod
+    def _not_negative(cls, value: timedelta) -> timedelta:
+        if value < timedelta(0):
+            raise ValueError("must not be negative")
         return value
 
     @field_validator("digest_channel", mode="before")

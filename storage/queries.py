@@ -6,8 +6,9 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, delete, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from storage.models import (
@@ -153,13 +154,21 @@ def list_unfinished_requests(
 
 
 def remember_request(*, session: Session, signature: str, now: datetime) -> bool:
-    """Record a request signature; False if it was already recorded (a replay)."""
-    try:
-        with session.begin_nested():
-            session.add(SeenRequest(signature=signature, seen_at=now))
-    except IntegrityError:
-        return False
-    return True
+    """Record a request signature; False if it was already recorded (a replay).
+
+    It runs before every Slack request is acknowledged, so it is one prebuilt
+    `INSERT ... ON CONFLICT DO NOTHING` (SQLite and PostgreSQL alike), without the ORM.
+    """
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    statement = _REMEMBER_POSTGRES if postgres else _REMEMBER_SQLITE
+    result = connection.execute(statement, {"signature": signature, "seen_at": now})
+    return result.rowcount == 1
+
+
+_SEEN_REQUEST = SeenRequest.__table__  # type: ignore[attr-defined]
+_REMEMBER_SQLITE = sqlite_insert(_SEEN_REQUEST).on_conflict_do_nothing()
+_REMEMBER_POSTGRES = postgresql_insert(_SEEN_REQUEST).on_conflict_do_nothing()
 
 
 def forget_requests_before(*, session: Session, cutoff: datetime) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -47,6 +48,7 @@ class FakeSlack:
     server: ThreadingHTTPServer | None = None
     #: What apps.connections.open hands out (a ws:// URL of a test WebSocket server).
     socket_mode_url: str = ""
+    stopped: bool = False
 
     @property
     def api_url(self) -> str:
@@ -118,6 +120,7 @@ def start_fake_slack(state: FakeSlack | None = None) -> FakeSlack:
 
 
 def stop_fake_slack(state: FakeSlack) -> None:
+    state.stopped = True  # kept-alive connections outlive the listening socket; see do_POST
     if state.server is not None:
         state.server.shutdown()
         state.server.server_close()
@@ -125,21 +128,39 @@ def stop_fake_slack(state: FakeSlack) -> None:
 
 class _Handler(BaseHTTPRequestHandler):
     state: FakeSlack
+    arrived: float = 0.0
+    #: Keep-alive, as Slack's servers do, so clients that reuse connections can.
+    protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet test output
         pass
 
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in separate writes; without TCP_NODELAY a kept-alive
+        # client waits for its delayed ACK (40 ms) before it sees the body.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def parse_request(self) -> bool:
+        # The request line has just been read: this is when the call arrived. Stamping it
+        # here keeps the fake's own header and JSON parsing out of timings taken from `at`.
+        self.arrived = time.monotonic()
+        return super().parse_request()
+
     def do_POST(self) -> None:
+        if self.state.stopped:  # a stopped Slack answers nothing, even on an open connection
+            self.close_connection = True
+            return
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length).decode()
         body = _decode(raw, self.headers.get("Content-Type") or "")
         if self.path.startswith("/response/"):
-            self.state.record(Call("response_url", body, self.path))
+            self.state.record(Call("response_url", body, self.path, at=self.arrived))
             self._send(200, b"ok", "text/plain")
             return
         method = self.path.removeprefix("/api/").split("?")[0]
         failure = self.state.next_failure(method)
-        self.state.record(Call(method, body, self.path))
+        self.state.record(Call(method, body, self.path, at=self.arrived))
         if failure is not None and failure.status != 200:
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
             self._send(failure.status, b'{"ok": false, "error": "ratelimited"}', headers=headers)

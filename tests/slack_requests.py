@@ -43,7 +43,13 @@ class SlackSender:
     command_name: str = "/promote"
 
     def command(self, user: str, text: str, channel: str = "C0CHANNEL", tag: str = "cmd") -> Reply:
-        body = urlencode(
+        return self.post(self.command_body(user, text, channel, tag))
+
+    def command_body(
+        self, user: str, text: str, channel: str = "C0CHANNEL", tag: str = "cmd"
+    ) -> str:
+        """The form body Slack sends for a slash command (sign it with `signed_headers`)."""
+        return urlencode(
             {
                 "token": "legacy-verification-token",
                 "team_id": "T0FAKE",
@@ -60,7 +66,6 @@ class SlackSender:
                 "trigger_id": _trigger_id(),
             }
         )
-        return self.post(body)
 
     def click(
         self,
@@ -94,6 +99,17 @@ class SlackSender:
         }
         return self.post(urlencode({"payload": json.dumps(payload)}))
 
+    def signed_headers(
+        self, body: str, *, timestamp: str | None = None, sig: str | None = None
+    ) -> dict[str, str]:
+        """The headers Slack sends with `body`: its content type, timestamp and signature."""
+        timestamp = timestamp or str(int(time.time()))
+        return {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": sig or signature(self.secret, timestamp, body),
+        }
+
     def post(
         self,
         body: str,
@@ -103,12 +119,8 @@ class SlackSender:
         content_type: str = "application/x-www-form-urlencoded",
         headers: dict[str, str] | None = None,
     ) -> Reply:
-        timestamp = timestamp or str(int(time.time()))
-        all_headers = {
-            "Content-Type": content_type,
-            "X-Slack-Request-Timestamp": timestamp,
-            "X-Slack-Signature": sig or signature(self.secret, timestamp, body),
-        }
+        all_headers = self.signed_headers(body, timestamp=timestamp, sig=sig)
+        all_headers["Content-Type"] = content_type
         if headers is not None:
             all_headers = headers
         request = urllib.request.Request(self.url, data=body.encode(), headers=all_headers)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextvars
+from concurrent.futures import ThreadPoolExecutor
+
 from bot.domain.results import History, ModelOverview, VersionListing
 from bot.domain.rules import DomainContext
 from bot.stages import Stage
@@ -17,15 +20,24 @@ class ReadService:
 
     def __init__(self, context: DomainContext) -> None:
         self._ctx = context
+        #: Runs the database read of a listing while the registry is being read.
+        self._alongside = ThreadPoolExecutor(max_workers=4, thread_name_prefix="reads")
 
     def list_versions(self, *, model: str) -> VersionListing:
-        """Every version of `model` (newest first) with run metrics, and its open requests."""
+        """Every version of `model` (newest first) with run metrics, and its open requests.
+
+        The open requests are read from the database while MLflow answers, so a listing
+        takes as long as its registry reads.
+        """
+        pending = self._alongside.submit(contextvars.copy_context().run, self._open_requests, model)
         registry_model, versions = self._ctx.registry.model_versions(model)
         run_ids = [v.run_id for v in versions[:METRICS_FOR_NEWEST] if v.run_id]
         metrics = self._ctx.registry.run_metrics(run_ids)
+        return VersionListing(registry_model, versions, metrics, pending.result())
+
+    def _open_requests(self, model: str) -> list[PromotionRequest]:
         with self._ctx.unit_of_work() as session:
-            open_requests = queries.list_open_requests(session=session, model_name=model)
-        return VersionListing(registry_model, versions, metrics, open_requests)
+            return queries.list_open_requests(session=session, model_name=model)
 
     def list_models(self) -> list[ModelOverview]:
         """Every registered model with its Production and Staging versions."""

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from bot.errors import (
     ModelNotFoundError,
@@ -26,6 +26,7 @@ from bot.errors import (
     VersionNotFoundError,
 )
 from bot.registry.filters import model_name_filter
+from bot.registry.mlflow_rest import Page, RestVersionSearch
 from bot.registry.protocol import ModelVersion, RegisteredModel
 from bot.stages import Stage, parse_stage
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from mlflow import MlflowClient
 
 T = TypeVar("T")
+V = TypeVar("V")
 log = logging.getLogger(__name__)
 
 _PAGE_SIZE_VERSIONS = 10_000
@@ -54,16 +56,37 @@ def _from_millis(millis: int | None) -> datetime:
 class MlflowStageRegistry:
     """The registry port implemented with MlflowClient and registry stages."""
 
-    def __init__(self, client: MlflowClient | _TimedClient) -> None:
+    def __init__(
+        self,
+        client: MlflowClient | _TimedClient,
+        *,
+        model_cache_seconds: float = 0,
+        rest_search: RestVersionSearch | None = None,
+        timer: CallTimer | None = None,
+    ) -> None:
         self._client = client
+        #: Version searches over REST, without protobuf (http(s) registries only).
+        self._rest_search = rest_search
+        self._timer = timer
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="mlflow")
-        self._finished_runs = _TtlCache(max_entries=4096, ttl_seconds=600)
+        self._finished_runs: _TtlCache[dict[str, float]] = _TtlCache(4096, ttl_seconds=600)
+        #: Registered models (aliases, description) as last read, for `model_versions`.
+        self._models: _TtlCache[RegisteredModel] = _TtlCache(4096, model_cache_seconds)
 
     @classmethod
     def from_uri(
-        cls, tracking_uri: str, registry_uri: str | None = None, *, timer: CallTimer | None = None
+        cls,
+        tracking_uri: str,
+        registry_uri: str | None = None,
+        *,
+        timer: CallTimer | None = None,
+        model_cache_seconds: float = 0,
     ) -> MlflowStageRegistry:
-        """Build a registry client for `tracking_uri`; `timer` hears how long each call took."""
+        """Build a registry client for `tracking_uri`; `timer` hears how long each call took.
+
+        `model_cache_seconds`: how long `model_versions` may reuse a registered model's
+        aliases and description (0: read them every time).
+        """
         from mlflow import MlflowClient
 
         # Stages are deprecated in favour of aliases; promobot uses them on purpose
@@ -73,7 +96,12 @@ class MlflowStageRegistry:
             "ignore", category=FutureWarning, module=r"(mlflow|bot\.registry\.mlflow_stages)(\.|$)"
         )
         client = MlflowClient(tracking_uri=tracking_uri, registry_uri=registry_uri)
-        return cls(_TimedClient(client, timer) if timer else client)
+        return cls(
+            _TimedClient(client, timer) if timer else client,
+            model_cache_seconds=model_cache_seconds,
+            rest_search=RestVersionSearch.for_uri(registry_uri or tracking_uri),
+            timer=timer,
+        )
 
     @property
     def client(self) -> MlflowClient | _TimedClient:
@@ -86,43 +114,86 @@ class MlflowStageRegistry:
     def get_model(self, name: str) -> RegisteredModel:
         try:
             with _translated_errors():
-                return _to_model(self._client.get_registered_model(name))
+                model = _to_model(self._client.get_registered_model(name))
         except _MlflowNotFound:
+            self._models.forget(name)
             raise ModelNotFoundError(name, self._close_names(name)) from None
+        self._models.put(name, model)
+        return model
 
     def list_models(self) -> list[RegisteredModel]:
         with _translated_errors():
             found = _all_pages(
-                lambda token: self._client.search_registered_models(
-                    max_results=_PAGE_SIZE_MODELS, page_token=token
+                lambda token: _page(
+                    self._client.search_registered_models(
+                        max_results=_PAGE_SIZE_MODELS, page_token=token
+                    )
                 )
             )
         return [_to_model(m) for m in found]
 
     def list_versions(self, name: str) -> list[ModelVersion]:
-        return self.model_versions(name)[1]
+        return self._read_model_and_versions(name)[1]
 
     def model_versions(self, name: str) -> tuple[RegisteredModel, list[ModelVersion]]:
-        """The model and its versions: both reads run at once, so one round trip."""
-        name_filter = model_name_filter(name)
+        """The model and its versions, for a listing.
 
-        def search() -> list[Any]:
-            with _translated_errors():
-                return _all_pages(
-                    lambda token: self._client.search_model_versions(
-                        name_filter.filter_string, max_results=_PAGE_SIZE_VERSIONS, page_token=token
-                    )
-                )
+        The versions are always read. The registered model (aliases, description) is reused
+        if it was read in the last `model_cache_seconds`: MLflow's version search leaves
+        aliases empty, and reading the model too costs a second request on every listing.
+        A model whose search finds no versions is read again, so a deleted model is noticed.
+        """
+        cached = self._models.get(name)
+        if cached is None:
+            return self._read_model_and_versions(name)
+        found = self._search_versions(name)
+        if not found:
+            return self._read_model_and_versions(name)
+        return cached, _sorted_versions(found, cached.aliases)
 
-        pending_search = self._pool.submit(search)
+    def _read_model_and_versions(self, name: str) -> tuple[RegisteredModel, list[ModelVersion]]:
+        """The model and its versions, both read now and at once: one round trip."""
+        pending_search = self._pool.submit(self._search_versions, name)
         try:
             model = self.get_model(name)
         finally:
             found = pending_search.result()
+        return model, _sorted_versions(found, model.aliases)
+
+    def _search_versions(self, name: str) -> list[Any]:
+        """Every MLflow version of exactly `name`, in pages."""
+        name_filter = model_name_filter(name)
+        found = self._all_versions_matching(name_filter.filter_string)
         if name_filter.needs_exact_check:
             found = [v for v in found if v.name == name]
-        versions = [_to_version(v, model.aliases) for v in found]
-        return model, sorted(versions, key=lambda v: v.version, reverse=True)
+        return found
+
+    def _all_versions_matching(self, filter_string: str | None) -> list[Any]:
+        """Every version `filter_string` matches (all of them for None), in pages."""
+        rest = self._rest_search
+        with _translated_errors():
+            if rest is None:
+                return _all_pages(
+                    lambda token: _page(
+                        self._client.search_model_versions(
+                            filter_string, max_results=_PAGE_SIZE_VERSIONS, page_token=token
+                        )
+                    )
+                )
+            return _all_pages(
+                lambda token: self._timed(
+                    "search_model_versions", rest.search, filter_string, _PAGE_SIZE_VERSIONS, token
+                )
+            )
+
+    def _timed(self, name: str, call: Callable[..., T], *args: Any) -> T:
+        """Run one MLflow request made outside MlflowClient, timed like the client's."""
+        started = time.perf_counter()
+        try:
+            return call(*args)
+        finally:
+            if self._timer is not None:
+                self._timer(name, time.perf_counter() - started)
 
     def list_all_versions(self) -> list[ModelVersion]:
         return self.all_models_and_versions()[1]
@@ -130,15 +201,7 @@ class MlflowStageRegistry:
     def all_models_and_versions(self) -> tuple[list[RegisteredModel], list[ModelVersion]]:
         """Every model and every version: the model listing runs alongside the versions scan."""
 
-        def scan() -> list[Any]:
-            with _translated_errors():
-                return _all_pages(
-                    lambda token: self._client.search_model_versions(
-                        max_results=_PAGE_SIZE_VERSIONS, page_token=token
-                    )
-                )
-
-        pending_scan = self._pool.submit(scan)
+        pending_scan = self._pool.submit(self._all_versions_matching, None)
         try:
             models = self.list_models()
         finally:
@@ -161,15 +224,20 @@ class MlflowStageRegistry:
 
     def run_metrics(self, run_ids: Sequence[str]) -> dict[str, dict[str, float]]:
         unique = list(dict.fromkeys(r for r in run_ids if r))
-        if not unique:
-            return {}
-        results = list(self._pool.map(self._metrics_of, unique))
-        return {run_id: m for run_id, m in zip(unique, results, strict=True) if m is not None}
+        metrics: dict[str, dict[str, float]] = {}
+        to_read = []
+        for run_id in unique:
+            cached = self._finished_runs.get(run_id)
+            if cached is None:
+                to_read.append(run_id)
+            else:
+                metrics[run_id] = dict(cached)  # a copy: callers may change theirs
+        if to_read:  # only runs not cached go to MLflow, all at once
+            results = self._pool.map(self._read_metrics, to_read)
+            metrics.update((r, m) for r, m in zip(to_read, results, strict=True) if m is not None)
+        return {run_id: metrics[run_id] for run_id in unique if run_id in metrics}
 
-    def _metrics_of(self, run_id: str) -> dict[str, float] | None:
-        cached = self._finished_runs.get(run_id)
-        if cached is not None:
-            return cached
+    def _read_metrics(self, run_id: str) -> dict[str, float] | None:
         try:
             with _translated_errors():
                 run = self._client.get_run(run_id)
@@ -177,7 +245,7 @@ class MlflowStageRegistry:
             return None
         metrics = dict(run.data.metrics)
         if run.info.status in _TERMINAL_RUN_STATES:
-            self._finished_runs.put(run_id, metrics)
+            self._finished_runs.put(run_id, dict(metrics))
         return metrics
 
     def transition(self, name: str, version: int, stage: Stage, *, archive_existing: bool) -> None:
@@ -282,15 +350,19 @@ def _short(text: str) -> str:
     return re.sub(r"\b\w+://\S+", "<url>", first_line)[:160]
 
 
-def _all_pages(fetch: Callable[[str | None], Any]) -> list[Any]:
+def _all_pages(fetch: Callable[[str | None], Page]) -> list[Any]:
     items: list[Any] = []
     token: str | None = None
     while True:
-        page = fetch(token)
+        page, token = fetch(token)
         items.extend(page)
-        token = getattr(page, "token", None)
         if not token:
             return items
+
+
+def _page(paged: Any) -> Page:
+    """MlflowClient's PagedList as (items, next-page token)."""
+    return list(paged), getattr(paged, "token", None)
 
 
 def _to_model(found: Any) -> RegisteredModel:
@@ -301,6 +373,11 @@ def _to_model(found: Any) -> RegisteredModel:
         updated_at=_from_millis(found.last_updated_timestamp),
         aliases=aliases,
     )
+
+
+def _sorted_versions(found: list[Any], model_aliases: Mapping[str, int]) -> list[ModelVersion]:
+    versions = [_to_version(v, model_aliases) for v in found]
+    return sorted(versions, key=lambda v: v.version, reverse=True)
 
 
 def _to_version(found: Any, model_aliases: Mapping[str, int]) -> ModelVersion:
@@ -322,25 +399,35 @@ def _to_version(found: Any, model_aliases: Mapping[str, int]) -> ModelVersion:
     )
 
 
-class _TtlCache:
-    """A small thread-safe cache with a time to live and a size bound (oldest out first)."""
+class _TtlCache(Generic[V]):
+    """A small thread-safe cache with a time to live and a size bound (oldest out first).
+
+    A time to live of 0 caches nothing. Values are stored as given: callers keep them
+    immutable (frozen dataclasses) or store copies.
+    """
 
     def __init__(self, max_entries: int, ttl_seconds: float) -> None:
-        self._entries: OrderedDict[str, tuple[float, dict[str, float]]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[float, V]] = OrderedDict()
         self._max_entries = max_entries
         self._ttl = ttl_seconds
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> dict[str, float] | None:
+    def get(self, key: str) -> V | None:
         with self._lock:
             entry = self._entries.get(key)
-            if entry is None or time.monotonic() - entry[0] > self._ttl:
+            if entry is None or time.monotonic() - entry[0] >= self._ttl:
                 return None
-            return dict(entry[1])
+            return entry[1]
 
-    def put(self, key: str, value: dict[str, float]) -> None:
+    def put(self, key: str, value: V) -> None:
+        if self._ttl <= 0:
+            return
         with self._lock:
-            self._entries[key] = (time.monotonic(), dict(value))
+            self._entries[key] = (time.monotonic(), value)
             self._entries.move_to_end(key)
             while len(self._entries) > self._max_entries:
                 self._entries.popitem(last=False)
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
