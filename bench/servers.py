@@ -26,6 +26,7 @@ class PromobotProcess:
         fake: FakeSlack,
         tracking_uri: str,
         python: str = sys.executable,
+        extra_env: dict[str, str] | None = None,
     ) -> None:
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PROMOBOT_"))}
@@ -35,6 +36,7 @@ class PromobotProcess:
             PROMOBOT_SLACK_API_URL=fake.api_url,
             MLFLOW_TRACKING_URI=tracking_uri,
             DATABASE_URL=f"sqlite:///{work / (name + '.db')}",
+            **(extra_env or {}),
         )
         self.log = (work / f"{name}.log").open("w")
         self.process = subprocess.Popen(

@@ -157,18 +157,22 @@ def remember_request(*, session: Session, signature: str, now: datetime) -> bool
     """Record a request signature; False if it was already recorded (a replay).
 
     It runs before every Slack request is acknowledged, so it is one prebuilt
-    `INSERT ... ON CONFLICT DO NOTHING` (SQLite and PostgreSQL alike), without the ORM.
+    `INSERT ... ON CONFLICT DO NOTHING`, without the ORM. psycopg reports no row count for
+    it, so PostgreSQL's asks for the inserted row back; SQLite's row count is exact (and
+    RETURNING would need SQLite 3.35).
     """
     connection = session.connection()
-    postgres = connection.dialect.name == "postgresql"
-    statement = _REMEMBER_POSTGRES if postgres else _REMEMBER_SQLITE
-    result = connection.execute(statement, {"signature": signature, "seen_at": now})
-    return result.rowcount == 1
+    row = {"signature": signature, "seen_at": now}
+    if connection.dialect.name == "postgresql":
+        return connection.execute(_REMEMBER_POSTGRES, row).first() is not None
+    return connection.execute(_REMEMBER_SQLITE, row).rowcount == 1
 
 
 _SEEN_REQUEST = SeenRequest.__table__  # type: ignore[attr-defined]
 _REMEMBER_SQLITE = sqlite_insert(_SEEN_REQUEST).on_conflict_do_nothing()
-_REMEMBER_POSTGRES = postgresql_insert(_SEEN_REQUEST).on_conflict_do_nothing()
+_REMEMBER_POSTGRES = (
+    postgresql_insert(_SEEN_REQUEST).on_conflict_do_nothing().returning(_SEEN_REQUEST.c.signature)
+)
 
 
 def forget_requests_before(*, session: Session, cutoff: datetime) -> int:

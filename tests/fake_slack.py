@@ -49,6 +49,8 @@ class FakeSlack:
     #: What apps.connections.open hands out (a ws:// URL of a test WebSocket server).
     socket_mode_url: str = ""
     stopped: bool = False
+    #: TCP connections accepted so far (kept-alive clients reuse theirs).
+    connections: int = 0
 
     @property
     def api_url(self) -> str:
@@ -140,6 +142,8 @@ class _Handler(BaseHTTPRequestHandler):
         # Headers and body go out in separate writes; without TCP_NODELAY a kept-alive
         # client waits for its delayed ACK (40 ms) before it sees the body.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self.state._lock:
+            self.state.connections += 1
 
     def parse_request(self) -> bool:
         # The request line has just been read: this is when the call arrived. Stamping it

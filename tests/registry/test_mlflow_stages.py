@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from mlflow import MlflowClient
 
@@ -13,6 +15,7 @@ from bot.errors import (
 )
 from bot.registry import mlflow_stages
 from bot.registry.mlflow_stages import MlflowStageRegistry
+from bot.registry.protocol import ModelVersion
 from bot.stages import Stage
 from tests.conftest import free_port
 from tests.factories import make_version, stage_of
@@ -282,3 +285,62 @@ def test_unreachable_registry_raises_registry_unavailable(
         dead.get_model("m")
     with pytest.raises(RegistryUnavailableError):
         dead.transition("m", 1, Stage.PRODUCTION, archive_existing=True)
+
+
+def test_a_listing_reuses_the_models_aliases_within_the_cache_time(
+    tracking_uri: str, mlflow_client: MlflowClient
+) -> None:
+    cached = MlflowStageRegistry.from_uri(tracking_uri, model_cache_seconds=60)
+    for _ in range(2):
+        make_version(mlflow_client, "churn")
+    mlflow_client.set_registered_model_alias("churn", "champion", "1")
+    assert _aliases(cached.model_versions("churn")[1]) == {1: ("champion",), 2: ()}
+
+    mlflow_client.set_registered_model_alias("churn", "champion", "2")
+    make_version(mlflow_client, "churn", stage="Staging")
+
+    model, versions = cached.model_versions("churn")
+    # Versions and stages are read every time; the aliases are the ones read a moment ago.
+    assert (versions[0].version, versions[0].stage) == (3, Stage.STAGING)
+    assert _aliases(versions) == {1: ("champion",), 2: (), 3: ()}
+    assert model.aliases == {"champion": 1}
+    # Reads for decisions are never cached, and they refresh what the listing reuses.
+    assert _aliases(cached.list_versions("churn")) == {1: (), 2: ("champion",), 3: ()}
+    assert _aliases(cached.model_versions("churn")[1]) == {1: (), 2: ("champion",), 3: ()}
+
+
+def test_cached_aliases_expire(tracking_uri: str, mlflow_client: MlflowClient) -> None:
+    cached = MlflowStageRegistry.from_uri(tracking_uri, model_cache_seconds=0.2)
+    make_version(mlflow_client, "churn")
+    assert _aliases(cached.model_versions("churn")[1]) == {1: ()}
+    mlflow_client.set_registered_model_alias("churn", "champion", "1")
+
+    time.sleep(0.3)
+
+    assert _aliases(cached.model_versions("churn")[1]) == {1: ("champion",)}
+
+
+def test_without_a_cache_every_listing_reads_the_aliases(
+    registry: MlflowStageRegistry, mlflow_client: MlflowClient
+) -> None:
+    make_version(mlflow_client, "churn")
+    assert _aliases(registry.model_versions("churn")[1]) == {1: ()}
+    mlflow_client.set_registered_model_alias("churn", "champion", "1")
+
+    assert _aliases(registry.model_versions("churn")[1]) == {1: ("champion",)}
+
+
+def test_a_model_deleted_outside_is_noticed_despite_the_cache(
+    tracking_uri: str, mlflow_client: MlflowClient
+) -> None:
+    cached = MlflowStageRegistry.from_uri(tracking_uri, model_cache_seconds=60)
+    make_version(mlflow_client, "churn")
+    cached.model_versions("churn")
+    mlflow_client.delete_registered_model("churn")
+
+    with pytest.raises(ModelNotFoundError):
+        cached.model_versions("churn")
+
+
+def _aliases(versions: list[ModelVersion]) -> dict[int, tuple[str, ...]]:
+    return {v.version: v.aliases for v in versions}

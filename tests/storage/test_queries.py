@@ -324,3 +324,20 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path: Path) -> None:
     # WAL is a property of the file: a plain connection without promobot's pragmas sees it.
     with closing(sqlite3.connect(tmp_path / "promobot.db")) as plain:
         assert plain.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_a_request_signature_is_new_once_then_a_replay(engine: Engine) -> None:
+    unit_of_work = UnitOfWork(engine)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+
+    with unit_of_work() as session:
+        first = queries.remember_request(session=session, signature="v0=abc", now=now)
+    with unit_of_work() as session:
+        again = queries.remember_request(session=session, signature="v0=abc", now=now)
+        other = queries.remember_request(session=session, signature="v0=def", now=now)
+    with unit_of_work() as session:
+        forgotten = queries.forget_requests_before(
+            session=session, cutoff=now + timedelta(seconds=1)
+        )
+
+    assert (first, again, other, forgotten) == (True, False, True, 2)
