@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.delay_proxy import DelayProxy
+from bench.report import row as _row
 from bench.servers import start_mlflow_server, stop_process
 from tests.conftest import free_port, make_settings
 
@@ -232,22 +233,3 @@ def _seconds(call: Callable[[], object]) -> float:
 
 def _ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
-
-
-def _row(
-    name: str,
-    value: float | None,
-    floor: float | None,
-    budget: str,
-    ok: bool,
-    unit: str = "ms",
-) -> dict[str, Any]:
-    return {
-        "name": name,
-        "value": value,
-        "floor": floor,
-        "ratio": value / floor if value is not None and floor else None,
-        "budget": budget,
-        "ok": ok,
-        "unit": unit,
-    }

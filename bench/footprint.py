@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.report import row as _row
 from bench.servers import PromobotProcess, rss_mb, start_mlflow_server, stop_process
 from tests.conftest import free_port
 from tests.fake_slack import FakeSlack, start_fake_slack, stop_fake_slack
@@ -160,17 +161,3 @@ def _site_packages_mb(venv: Path) -> float:
             if not path.is_symlink():
                 total += path.stat().st_size
     return total / 1024 / 1024
-
-
-def _row(
-    name: str, value: float, floor: float, budget: str, ok: bool, unit: str = "ms"
-) -> dict[str, Any]:
-    return {
-        "name": name,
-        "value": value,
-        "floor": floor,
-        "ratio": value / floor if floor else None,
-        "budget": budget,
-        "ok": ok,
-        "unit": unit,
-    }
