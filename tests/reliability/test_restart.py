@@ -60,6 +60,18 @@ def _request(served: Served, request_id: int) -> Any:
         return queries.get_request(session=session, request_id=request_id)
 
 
+def _card_location(served: Served, request_id: int, timeout: float = 10.0) -> tuple[str, str]:
+    """Where the request's card is, once the listener has recorded it (bounded wait)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        request = _request(served, request_id)
+        if request.channel_id and request.message_ts:
+            return request.channel_id, request.message_ts
+        if time.monotonic() > deadline:
+            raise AssertionError(f"request #{request_id}'s card was never recorded")
+        time.sleep(0.02)
+
+
 def _events(served: Served, request_id: int) -> list[str]:
     with served.runtime.promotions.context.unit_of_work() as session:
         events = queries.list_request_events(session=session, request_id=request_id)
@@ -82,9 +94,8 @@ def test_pending_request_and_its_card_work_after_restart(
     before.slack.command(REQUESTER, "archive fraud 1")
     cards = before.fake.wait_for("chat.postMessage", count=2)
     request_ids = [int(buttons(c.body["blocks"])[0]["value"]) for c in cards]
-    where = {
-        i: (_request(before, i).channel_id, _request(before, i).message_ts) for i in request_ids
-    }
+    # The listener records where its card is after Slack answers chat.postMessage.
+    where = {i: _card_location(before, i) for i in request_ids}
 
     after = _restart(serve_app, before, settings)
 
