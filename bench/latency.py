@@ -17,7 +17,7 @@ from typing import Any
 from bench.delay_proxy import DelayProxy
 from bench.report import row as _row
 from bench.servers import PromobotProcess, seed, start_mlflow_server, stop_process
-from bot.routes import EVENTS_PATH
+from bot.web import EVENTS_PATH
 from tests.conftest import free_port
 from tests.fake_slack import Call, FakeSlack, start_fake_slack, stop_fake_slack
 from tests.slack_requests import Reply

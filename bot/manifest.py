@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.errors import UsageError
-from bot.routes import EVENTS_PATH
+from bot.web import EVENTS_PATH
 
 #: What the app does with Slack: answer its slash command, post and update approval cards in
 #: any public channel (also ones it was not invited to), and read approver user groups.

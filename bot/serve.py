@@ -81,8 +81,8 @@ def _serve_socket_mode(app: App, runtime: Runtime, *, host: str, port: int) -> i
     """Connect to Slack over a WebSocket; serve only /healthz and /metrics over HTTP."""
     from slack_sdk.errors import SlackApiError
 
-    from bot.server import create_ops_app
     from bot.slack.observe import ScopedSocketModeHandler
+    from bot.web import create_ops_app
 
     settings = runtime.settings
     assert settings.slack_app_token is not None
@@ -106,7 +106,7 @@ def _serve_socket_mode(app: App, runtime: Runtime, *, host: str, port: int) -> i
 
 
 def _http_app(app: App, runtime: Runtime) -> object:
-    from bot.server import create_http_app
+    from bot.web import create_http_app
 
     return create_http_app(app, runtime)
 
@@ -123,8 +123,8 @@ def _start_sweeper(runtime: Runtime, app: App) -> BackgroundScheduler:
 
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from bot.slack.digest_jobs import DigestJobs, DigestRunner
-    from bot.slack.sweeper import SWEEP_SECONDS, settle_requests
+    from bot.jobs.digests import DigestJobs, DigestRunner
+    from bot.jobs.sweeper import SWEEP_SECONDS, settle_requests
 
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.domain.schedule import (
+from bot.domain.digest.schedule import (
     DEFAULT_CRONTAB,
     InvalidScheduleError,
     check_crontab,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -10,6 +11,7 @@ import sys
 import threading
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from tests.fake_slack import FakeSlack, start_fake_slack, stop_fake_slack
 from tests.slack_requests import BOT_TOKEN, SIGNING_SECRET, SlackSender
@@ -142,7 +145,7 @@ def serve_app(fake_slack: FakeSlack, clock: MutableClock) -> Iterator[Any]:
     import uvicorn
 
     from bot.app import create_app
-    from bot.server import EVENTS_PATH, create_http_app
+    from bot.web import EVENTS_PATH, create_http_app
 
     servers: list[tuple[uvicorn.Server, threading.Thread]] = []
 
@@ -276,3 +279,41 @@ def seed_model(
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 client.transition_model_version_stage(name, str(number), stage)
+
+
+POSTGRES_URL_ENV = "PROMOBOT_TEST_POSTGRES_URL"
+
+
+@contextlib.contextmanager
+def postgres_schema_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search path is a fresh schema, dropped afterwards.
+
+    Skips the test when PROMOBOT_TEST_POSTGRES_URL is not set.
+    """
+    from storage.db import create_db_engine
+
+    base_url = os.environ.get(POSTGRES_URL_ENV)
+    if not base_url:
+        pytest.skip(f"{POSTGRES_URL_ENV} is not set; PostgreSQL variant not run")
+    schema = f"promobot_test_{uuid.uuid4().hex[:12]}"
+    admin = create_db_engine(base_url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in base_url else "?"
+    try:
+        yield f"{base_url}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def shared_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database URL several promobot instances can share: a SQLite file, or a PostgreSQL
+    schema of its own when PROMOBOT_TEST_POSTGRES_URL is set."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'shared.db'}"
+        return
+    with postgres_schema_url() as url:
+        yield url

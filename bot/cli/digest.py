@@ -35,7 +35,7 @@ def print_or_post_digest(settings: Settings, *, post: bool) -> int:
     if not post:
         print("\n\n".join(message_as_text(m) for m in messages))
         return 0
-    from bot.slack.digests import post_digest
+    from bot.slack.digest_posting import post_digest
 
     assert settings.digest_channel is not None
     posted = post_digest(build_web_client(settings), messages, settings.digest_channel)

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from bot.domain.cards import card_details
 from bot.domain.decisions import DecisionService
-from bot.domain.digest_schedules import ScheduleService
-from bot.domain.digests import DigestService
+from bot.domain.digest.service import DigestService
+from bot.domain.digest.subscriptions import ScheduleService
 from bot.domain.reads import ReadService
 from bot.domain.requests import RequestService
 from bot.domain.results import CardDetails

@@ -13,7 +13,7 @@ from bot.slack.blocks.digest import (
     unsubscribed_message,
 )
 from bot.slack.blocks.packing import Message
-from bot.slack.digests import post_digest
+from bot.slack.digest_posting import post_digest
 
 
 def run_digest_command(

@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bot.jobs.digests import DigestRunner, SlotOutcome
 from bot.slack.blocks.packing import MAX_BLOCKS, MAX_MESSAGE_CHARS, MAX_SECTION_TEXT
-from bot.slack.digest_jobs import DigestRunner, SlotOutcome
 from storage import digest_queries
 from tests.conftest import MutableClock, Served, make_settings
 from tests.e2e.conftest import REQUESTER, all_text

@@ -129,7 +129,7 @@ def _expire(served: Served, clock: MutableClock, request_id: int) -> None:
 
 
 def _expire_and_sweep(served: Served, clock: MutableClock, request_id: int) -> None:
-    from bot.slack.sweeper import settle_requests
+    from bot.jobs.sweeper import settle_requests
 
     clock.advance(hours=25)
     promotions = served.runtime.promotions

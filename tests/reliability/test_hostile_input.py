@@ -1,6 +1,6 @@
 """Hostile input: fuzzed command text and interaction payloads never crash promobot.
 
-The properties drive the real ASGI app (`bot.server.create_http_app` around
+The properties drive the real ASGI app (`bot.web.create_http_app` around
 `bot.app.create_app`) in this process, without sockets, so that the code that parses the HTTP
 body is fuzzed too. Each test seeds a real SQLite MLflow registry once; examples share it, so
 the registry and the decision log change as the fuzzer files, approves and cancels requests.
@@ -206,7 +206,7 @@ def fuzzing(
     """The real app on a seeded registry: `churn` (v1 Production, v2 Staging, v3 None), `fraud`
     (v1 Production, v2 Staging) and a model with a hostile name (v1 Staging)."""
     from bot.app import create_app
-    from bot.server import create_http_app
+    from bot.web import create_http_app
 
     seed_model(mlflow_client, "churn", versions=3, stages={1: "Production", 2: "Staging"})
     seed_model(mlflow_client, "fraud", versions=2, stages={1: "Production", 2: "Staging"})

@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.errors import RegistryUnavailableError
+from bot.jobs.sweeper import settle_requests
 from bot.registry.mlflow_stages import MlflowStageRegistry
-from bot.slack.sweeper import settle_requests
 from bot.stages import Stage
 from storage import queries
 from storage.models import RequestStatus

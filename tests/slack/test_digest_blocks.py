@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.domain.digest import (
+from bot.domain.digest.model import (
     Change,
     Digest,
     DigestSummary,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from slack_sdk import WebClient
 
-from bot.slack.digests import DigestNotPostedError, post_digest
+from bot.slack.digest_posting import DigestNotPostedError, post_digest
 from tests.fake_slack import Failure, FakeSlack
 from tests.slack_requests import BOT_TOKEN
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from bot.domain.digest import Change, Digest, ModelDigest, ProductionVersion
-from bot.domain.digest_schedules import Subscribed, Unsubscribed
+from bot.domain.digest.model import Change, Digest, ModelDigest, ProductionVersion
+from bot.domain.digest.subscriptions import Subscribed, Unsubscribed
 from bot.slack import mrkdwn as md
 from bot.slack.blocks import Block, context, section
 from bot.slack.blocks.cards import request_summary

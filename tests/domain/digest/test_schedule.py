@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.domain.schedule import (
+from bot.domain.digest.schedule import (
     MAX_SKIPPED_RECORDS,
     DigestSchedule,
     InvalidScheduleError,

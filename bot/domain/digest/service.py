@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.domain.digest import CLOCK_TOLERANCE, Digest, DigestInputs, assemble_digest
+from bot.domain.digest.model import CLOCK_TOLERANCE, Digest, DigestInputs, assemble_digest
 from bot.domain.rules import DomainContext
 from bot.stages import Stage
 from storage import digest_queries, queries

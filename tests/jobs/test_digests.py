@@ -16,8 +16,8 @@ import pytest
 
 from bot.app import build_promotions, build_web_client
 from bot.domain.service import Promotions
+from bot.jobs.digests import DigestJobs, DigestRunner, SlotOutcome
 from bot.registry.mlflow_stages import MlflowStageRegistry
-from bot.slack.digest_jobs import DigestJobs, DigestRunner, SlotOutcome
 from storage import digest_queries
 from storage.digest_models import DigestSlot, SlotStatus
 from tests.conftest import MutableClock, make_settings, seed_model

@@ -9,14 +9,14 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.domain.rules import DomainContext
-from bot.domain.schedule import (
+from bot.domain.digest.schedule import (
     DigestSchedule,
     check_crontab,
     next_runs,
     plan_slots,
     plan_start,
 )
+from bot.domain.rules import DomainContext
 from storage import digest_queries
 from storage.digest_models import DigestSlot, DigestSubscription, SlotStatus
 

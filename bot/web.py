@@ -1,4 +1,6 @@
-"""The HTTP surface: POST /slack/events (commands and interactivity), GET /healthz, GET /metrics.
+"""promobot's HTTP surface: its paths, and the ASGI app `promobot serve` runs.
+
+POST /slack/events (commands and interactivity), GET /healthz, GET /metrics.
 
 Bolt's own Starlette adapter calls the synchronous `App.dispatch` on the event loop; here
 dispatch runs in a worker thread instead, so one request waiting on Slack or MLflow never
@@ -21,7 +23,6 @@ from starlette.routing import Route
 
 from bot.errors import PromobotError
 from bot.metrics import METRICS_CONTENT_TYPE
-from bot.routes import EVENTS_PATH, HEALTH_PATH, METRICS_PATH
 from bot.slack.observe import dispatch
 
 if TYPE_CHECKING:
@@ -31,7 +32,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["EVENTS_PATH", "create_http_app", "create_ops_app", "health_checks"]
+#: Slash commands and interactivity (button clicks) alike.
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
 
 #: What Slack sends: forms for commands and interactivity, JSON for the Events API.
 SLACK_MEDIA_TYPES = ("application/x-www-form-urlencoded", "application/json")

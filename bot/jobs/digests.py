@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 
-from bot.domain.digest_schedules import DueSlot
-from bot.domain.schedule import DigestSchedule, cron_trigger
+from bot.domain.digest.schedule import DigestSchedule, cron_trigger
+from bot.domain.digest.subscriptions import DueSlot
 from bot.domain.service import Promotions
 from bot.errors import PromobotError
 from bot.slack.blocks.digest import digest_messages
-from bot.slack.digests import DigestNotPostedError, post_digest
+from bot.slack.digest_posting import DigestNotPostedError, post_digest
 
 if TYPE_CHECKING:
     from bot.metrics import Metrics

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from mlflow import MlflowClient
 
-from bot.domain.digest import Change, Digest
+from bot.domain.digest.model import Change, Digest
 from bot.domain.results import RequestFiled
 from bot.domain.service import Promotions
 from bot.registry.mlflow_stages import MlflowStageRegistry
