@@ -124,8 +124,8 @@ def _seed_decision_log(promotions: Any) -> None:
                 kind="promote",
                 model_name=model_name(n),
                 version=VERSIONS,
-                from_stage="Staging",
-                to_stage="Production",
+                from_target="Staging",
+                to_target="Production",
                 requested_by=f"U0REQ{n % 50:02d}",
                 created_at=at,
                 expires_at=at + timedelta(days=1),
@@ -145,8 +145,8 @@ def _seed_decision_log(promotions: Any) -> None:
                         else str(request.decided_by),
                         model_name=request.model_name,
                         version=VERSIONS,
-                        from_stage="Staging",
-                        to_stage="Production",
+                        from_target="Staging",
+                        to_target="Production",
                         request_id=request.id,
                     )
                 )

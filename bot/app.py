@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from slack_sdk import WebClient
 
     from bot.metrics import Metrics
-    from bot.registry.mlflow_stages import CallTimer
+    from bot.registry.mlflow_registry import TargetMapping
+    from bot.registry.timed_client import CallTimer
 
 log = logging.getLogger(__name__)
 
@@ -51,16 +52,35 @@ MLFLOW_HTTP_DEFAULTS = {
 
 
 def build_registry(settings: Settings, *, timer: CallTimer | None = None) -> ModelRegistry:
-    from bot.registry.mlflow_stages import MlflowStageRegistry
+    """The MLflow registry in the configured mode: stages, or aliases."""
+    from bot.registry.mlflow_registry import MlflowRegistry
 
     for name, value in MLFLOW_HTTP_DEFAULTS.items():
         os.environ.setdefault(name, value)
 
-    return MlflowStageRegistry.from_uri(
+    return MlflowRegistry.from_uri(
         settings.mlflow_tracking_uri,
         settings.mlflow_registry_uri,
         timer=timer,
         model_cache_seconds=settings.alias_cache_ttl.total_seconds(),
+        mapping=build_mapping(settings),
+    )
+
+
+def build_mapping(settings: Settings) -> TargetMapping:
+    """How moves are made in the configured registry mode."""
+    from bot.registry.alias_mapping import AliasMapping
+    from bot.registry.stage_mapping import StageMapping
+    from bot.registry.targets import AliasTargets
+
+    if settings.registry_mode == "stages":
+        return StageMapping()
+    return AliasMapping(
+        AliasTargets(
+            production_alias=settings.production_alias,
+            staging_alias=settings.staging_alias,
+            protected_aliases=settings.protected_aliases,
+        )
     )
 
 
@@ -83,6 +103,7 @@ def build_promotions(
             require_staging=settings.require_staging,
             request_ttl=settings.request_ttl,
             mlflow_ui_url=settings.mlflow_ui_url,
+            apply_lease=settings.reconcile_after,
         ),
         approvers=approvers
         or (StaticApprovers(settings.approvers) if settings.approvers else AnyoneMayApprove()),

@@ -6,7 +6,7 @@ import html
 from dataclasses import dataclass
 
 from bot.errors import InvalidVersionError, UnknownStageError, UsageError
-from bot.stages import Stage, parse_stage
+from bot.stages import parse_stage
 
 _QUOTES = {'"': '"', "'": "'", "`": "`", "“": "”", "‘": "’"}
 
@@ -30,7 +30,8 @@ class ListVersions:
 class Move:
     model: str
     version: int
-    stage: Stage
+    #: The target as typed (`production`, `Staging`, `@champion`); the registry mode reads it.
+    target: str
 
 
 @dataclass(frozen=True)
@@ -93,11 +94,11 @@ Command = (
 
 USAGE_LINES = (
     ("help", "this help"),
-    ("list", "every model with its Production and Staging versions"),
+    ("list", "every model with its production and staging versions"),
     ("list <model>", "every version of a model with stage, aliases and metrics"),
-    ("<model> <version> <stage>", "move a version; Production needs an approver"),
-    ("archive <model> <version>", "archive a version (the Production one needs approval)"),
-    ("rollback <model> [<version>]", "bring back the previous Production version"),
+    ("<model> <version> <target>", "move a version to a stage or an @alias; production asks"),
+    ("archive <model> <version>", "archive a version (the production one needs approval)"),
+    ("rollback <model> [<version>]", "bring back the previous production version"),
     ("history <model>", "the recorded decisions, newest first"),
     ("pending", "the open requests"),
     ("cancel <request-id>", "withdraw your own request"),
@@ -139,10 +140,16 @@ def parse_command(text: str) -> Command:
 def _looks_like_move(words: list[str]) -> bool:
     if len(words) < 3 or words[0].lower() in {"archive", "rollback", "cancel"}:
         return False
+    return _is_target(words[-1]) and _is_version(words[-2])
+
+
+def _is_target(word: str) -> bool:
+    """A stage name (any case) or an alias (`@champion`); the registry mode decides later."""
+    if word.startswith("@") and len(word) > 1:
+        return True
     try:
-        parse_stage(words[-1])
-        _version(words[-2])
-    except (UnknownStageError, InvalidVersionError):
+        parse_stage(word)
+    except UnknownStageError:
         return False
     return True
 
@@ -151,10 +158,10 @@ def _parse_move(text: str, words: list[str]) -> Move:
     body = text
     if words[0].lower() == "promote" and len(words) >= 4:
         body = _after_first_word(text)
-    head, version_text, stage_text = body.rsplit(maxsplit=2)
+    head, version_text, target_text = body.rsplit(maxsplit=2)
     version = _version(version_text)
-    stage = parse_stage(stage_text)
-    return Move(_model(head, "<model> <version> <stage>"), version, stage)
+    target = target_text if target_text.startswith("@") else parse_stage(target_text).value
+    return Move(_model(head, "<model> <version> <target>"), version, target)
 
 
 def _parse_rollback(rest: str) -> Rollback:

@@ -79,7 +79,9 @@ def run_demo(settings: Settings) -> int:
 
 
 def _move(promotions: Promotions, model: str, version: int, stage: Stage, actor: str) -> dict:  # type: ignore[type-arg]
-    outcome = promotions.requests.move(model=model, version=version, stage=stage, actor=actor)
+    outcome = promotions.requests.move(
+        model=model, version=version, target=stage.value, actor=actor
+    )
     assert isinstance(outcome, MoveApplied)
     return listings.move_applied_message(outcome)
 
@@ -87,7 +89,9 @@ def _move(promotions: Promotions, model: str, version: int, stage: Stage, actor:
 def _file(
     promotions: Promotions, model: str, version: int, stage: Stage, actor: str, say: _Narrator
 ) -> int:
-    outcome = promotions.requests.move(model=model, version=version, stage=stage, actor=actor)
+    outcome = promotions.requests.move(
+        model=model, version=version, target=stage.value, actor=actor
+    )
     assert isinstance(outcome, RequestFiled) and outcome.request.id is not None
     say.slack(cards.approval_card(outcome.details))
     return outcome.request.id

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from storage.models import PromotionRequest
+    from bot.domain.views import RequestView
 
 
 class PromobotError(Exception):
@@ -27,7 +27,8 @@ class UsageError(PromobotError):
 class UnknownStageError(UsageError):
     def __init__(self, text: str) -> None:
         super().__init__(
-            f"Unknown stage '{text}'. Use one of: None, Staging, Production, Archived (any case)."
+            f"Unknown stage '{text}'. Use one of: None, Staging, Production, Archived (any case); "
+            "with aliases, an alias like @champion."
         )
         self.text = text
 
@@ -74,7 +75,7 @@ class RequestNotFoundError(PromobotError):
 class RequestClosedError(PromobotError):
     """The request was already decided, cancelled or expired: say who decided it and when."""
 
-    def __init__(self, request: PromotionRequest) -> None:
+    def __init__(self, request: RequestView) -> None:
         who = f" by {request.decided_by}" if request.decided_by else ""
         when = request.decided_at or request.expires_at
         super().__init__(

@@ -131,7 +131,7 @@ def _start_sweeper(runtime: Runtime, app: App) -> BackgroundScheduler:
         settle_requests,
         "interval",
         seconds=SWEEP_SECONDS,
-        args=[runtime.promotions, app.client, runtime.settings.reconcile_after],
+        args=[runtime.promotions, app.client],
         id="settle-requests",
         max_instances=1,
         coalesce=True,

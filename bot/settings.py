@@ -55,6 +55,14 @@ class Settings(BaseSettings):
         timedelta(minutes=2), validation_alias="PROMOBOT_RECONCILE_AFTER"
     )
     approval_channel: str | None = Field(None, validation_alias="PROMOBOT_APPROVAL_CHANNEL")
+    registry_mode: Literal["stages", "aliases"] = Field(
+        "stages", validation_alias="PROMOBOT_REGISTRY_MODE"
+    )
+    production_alias: str = Field("champion", validation_alias="PROMOBOT_PRODUCTION_ALIAS")
+    staging_alias: str = Field("challenger", validation_alias="PROMOBOT_STAGING_ALIAS")
+    protected_aliases: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="PROMOBOT_PROTECTED_ALIASES"
+    )
     alias_cache_ttl: timedelta = Field(
         timedelta(seconds=30), validation_alias="PROMOBOT_ALIAS_CACHE_TTL"
     )
@@ -74,6 +82,41 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("registry_mode", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("protected_aliases", mode="before")
+    @classmethod
+    def _split_aliases(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [v.strip().removeprefix("@") for v in value.split(",") if v.strip()]
+        return value
+
+    @field_validator("production_alias", "staging_alias", mode="before")
+    @classmethod
+    def _strip_at(cls, value: Any) -> Any:
+        return value.strip().removeprefix("@") if isinstance(value, str) else value
+
+    @field_validator("production_alias", "staging_alias")
+    @classmethod
+    def _alias_name(cls, value: str) -> str:
+        from bot.errors import UsageError
+        from bot.registry.targets import check_alias_name
+
+        try:
+            return check_alias_name(value)
+        except UsageError as exc:
+            raise ValueError(exc.message) from None
+
+    @field_validator("protected_aliases")
+    @classmethod
+    def _alias_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            cls._alias_name(name)
+        return value
 
     @field_validator("slack_bot_token", "slack_app_token")
     @classmethod

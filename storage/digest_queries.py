@@ -7,9 +7,11 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
 from storage.digest_models import DigestSlot, DigestSubscription, SlotStatus
+from storage.errors import AlreadyRecordedError
 from storage.models import DecisionEvent, EventKind, PromotionRequest
 
 _IN_CHUNK = 500  # keeps IN lists well under every database's bound-parameter limit
@@ -48,9 +50,12 @@ def list_subscriptions(*, session: Session) -> list[DigestSubscription]:
 
 
 def add_slot(*, session: Session, slot: DigestSlot) -> DigestSlot:
-    """Record a slot; IntegrityError when another replica recorded it first."""
+    """Record a slot; AlreadyRecordedError when another replica recorded it first."""
     session.add(slot)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise AlreadyRecordedError(f"slot {slot.channel_id} {slot.slot_at} is recorded") from exc
     return slot
 
 

@@ -1,4 +1,5 @@
-"""The two tables: promotion requests (mutable status) and decision events (append-only)."""
+"""The tables: promotion requests (mutable status), decision events (append-only), and the
+alias holders promobot last saw."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from storage.types import UTCDateTime
 
 
 class RequestKind(StrEnum):
-    PROMOTE = "promote"  # a version moves into Production
-    DEMOTE = "demote"  # the Production version moves out (archive, or back to Staging/None)
-    ROLLBACK = "rollback"  # an earlier version returns to Production
+    PROMOTE = "promote"  # a version moves to a protected target (Production, @champion)
+    DEMOTE = "demote"  # a version leaves a protected target (archive, or back to Staging/None)
+    ROLLBACK = "rollback"  # an earlier version returns to production
 
 
 class RequestStatus(StrEnum):
@@ -24,7 +25,10 @@ class RequestStatus(StrEnum):
     REJECTED = "rejected"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
-    FAILED = "failed"  # approved but the registry change failed; can be retried or cancelled
+    #: Approved, but the registry change failed or its answer was lost. MLflow is read again
+    #: before a retry, a cancel or an expiry acts on it, and the sweep settles it as applied
+    #: if MLflow has the change after all.
+    FAILED = "failed"
     STALE = "stale"  # the registry changed since the request, so it no longer makes sense
 
 
@@ -45,7 +49,12 @@ class EventKind(StrEnum):
 
 
 class PromotionRequest(SQLModel, table=True):
-    """A change that needs a second person: a move into or out of Production."""
+    """A change that needs a second person: a move to or off a protected target.
+
+    Targets are stored as labels: a stage (`Production`), an alias (`@champion`), or
+    `archived` in alias mode. `from_target` is where the version was when the request was
+    filed (its stage, or its aliases separated by spaces).
+    """
 
     __tablename__ = "promotion_request"
 
@@ -53,10 +62,11 @@ class PromotionRequest(SQLModel, table=True):
     kind: str
     model_name: str = Field(index=True)
     version: int
-    from_stage: str
-    to_stage: str
-    #: Comma-separated versions that will be archived when this request is applied.
-    archive_versions: str = ""
+    from_target: str
+    to_target: str
+    #: Comma-separated versions that lose the target when this request is applied, as the
+    #: card showed them; an approval finding others there ends the request as stale.
+    displaced_versions: str = ""
     requested_by: str
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
@@ -69,10 +79,13 @@ class PromotionRequest(SQLModel, table=True):
     #: Equals model_name while the request is open and NULL after; its unique constraint is
     #: what keeps a model at one open request, even across replicas sharing one database.
     open_model: str | None = Field(default=None, unique=True)
+    #: Bumped by the process applying an approved request while it works; another replica
+    #: settles the request only after seeing it unchanged for a whole lease.
+    heartbeat: int = Field(default=0)
 
     @property
-    def archive_version_list(self) -> list[int]:
-        return [int(v) for v in self.archive_versions.split(",") if v]
+    def displaced(self) -> tuple[int, ...]:
+        return tuple(int(v) for v in self.displaced_versions.split(",") if v)
 
 
 class SeenRequest(SQLModel, table=True):
@@ -85,7 +98,11 @@ class SeenRequest(SQLModel, table=True):
 
 
 class DecisionEvent(SQLModel, table=True):
-    """One append-only audit record: who did what, when, to which version, between which stages."""
+    """One append-only audit record: who did what, when, to which version, between which targets.
+
+    A version that lost its target to another is recorded as an `applied` event from that
+    target, with a comment naming the version that replaced it.
+    """
 
     __tablename__ = "decision_event"
 
@@ -95,7 +112,23 @@ class DecisionEvent(SQLModel, table=True):
     actor: str
     model_name: str = Field(index=True)
     version: int
-    from_stage: str
-    to_stage: str
+    from_target: str
+    to_target: str
     request_id: int | None = Field(default=None, index=True)
     comment: str = ""
+
+
+class AliasRecord(SQLModel, table=True):
+    """Which version held an alias when promobot last looked: at its own moves and at digests.
+
+    MLflow keeps no alias history and moving an alias changes no timestamp, so a digest finds
+    moves made outside promobot by comparing the registry with these rows.
+    """
+
+    __tablename__ = "alias_record"
+
+    model_name: str = Field(primary_key=True)
+    alias: str = Field(primary_key=True)
+    version: int
+    recorded_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    by_promobot: bool = False

@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, update
+from sqlalchemy import ColumnElement, delete, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from storage.errors import AlreadyRecordedError
 from storage.models import (
     OPEN_STATUSES,
+    AliasRecord,
     DecisionEvent,
     EventKind,
     PromotionRequest,
@@ -22,10 +25,13 @@ from storage.models import (
 
 
 def add_request(*, session: Session, request: PromotionRequest) -> PromotionRequest:
-    """Insert a request holding its model's open slot; IntegrityError if the slot is taken."""
+    """Insert a request holding its model's open slot; AlreadyRecordedError if it is taken."""
     request.open_model = request.model_name
     session.add(request)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise AlreadyRecordedError(f"model {request.model_name!r} has an open request") from exc
     return request
 
 
@@ -49,9 +55,9 @@ def list_open_requests(
 
 
 def list_overdue_requests(*, session: Session, now: datetime) -> list[PromotionRequest]:
-    """Pending requests whose expiry time has passed."""
+    """Pending and failed requests whose expiry time has passed."""
     statement = select(PromotionRequest).where(
-        PromotionRequest.status == RequestStatus.PENDING,
+        col(PromotionRequest.status).in_([RequestStatus.PENDING, RequestStatus.FAILED]),
         col(PromotionRequest.expires_at) <= now,
     )
     return list(session.exec(statement.order_by(col(PromotionRequest.id))))
@@ -68,11 +74,13 @@ def claim_request(
     unexpired: bool = False,
     release_slot: bool = False,
     comment: str | None = None,
+    expires_at: datetime | None = None,
 ) -> bool:
     """Atomically move a request from one of `from_statuses` to `to_status`.
 
     This single conditional UPDATE is the only way a request changes status, so of any
-    number of concurrent callers (threads, processes, replicas) exactly one wins.
+    number of concurrent callers (threads, processes, replicas) exactly one wins. It also
+    bumps the heartbeat, so a replica watching an approval sees each new attempt.
     """
     conditions: list[ColumnElement[bool]] = [
         col(PromotionRequest.id) == request_id,
@@ -80,14 +88,33 @@ def claim_request(
     ]
     if unexpired:
         conditions.append(col(PromotionRequest.expires_at) > now)
-    values: dict[str, object] = {"status": to_status}
+    values: dict[str, object] = {
+        "status": to_status,
+        "heartbeat": col(PromotionRequest.heartbeat) + 1,
+    }
     if actor is not None:
         values.update(decided_by=actor, decided_at=now)
     if release_slot:
         values["open_model"] = None
     if comment is not None:
         values["comment"] = comment
+    if expires_at is not None:
+        values["expires_at"] = expires_at
     result = session.exec(update(PromotionRequest).where(*conditions).values(**values))
+    assert isinstance(result, CursorResult)
+    return result.rowcount == 1
+
+
+def beat(*, session: Session, request_id: int) -> bool:
+    """Bump an approved request's heartbeat: its apply is still running. False once settled."""
+    result = session.exec(
+        update(PromotionRequest)
+        .where(
+            col(PromotionRequest.id) == request_id,
+            col(PromotionRequest.status) == RequestStatus.APPROVED,
+        )
+        .values(heartbeat=col(PromotionRequest.heartbeat) + 1)
+    )
     assert isinstance(result, CursorResult)
     return result.rowcount == 1
 
@@ -128,29 +155,64 @@ def list_request_events(*, session: Session, request_id: int) -> list[DecisionEv
     return list(session.exec(statement))
 
 
-def production_history(*, session: Session, model_name: str) -> list[int]:
-    """Versions that promobot applied to Production for a model, newest first (may repeat)."""
+def production_history(*, session: Session, model_name: str, production: str) -> list[int]:
+    """Versions promobot saw at the `production` target, newest first (may repeat).
+
+    Both the versions its applied moves put there and the ones they displaced count: a
+    version that served before promobot's first move is in the log as displaced by it.
+    """
     statement = (
         select(DecisionEvent.version)
         .where(
             DecisionEvent.model_name == model_name,
             DecisionEvent.event == EventKind.APPLIED,
-            DecisionEvent.to_stage == "Production",
+            or_(
+                col(DecisionEvent.to_target) == production,
+                col(DecisionEvent.from_target) == production,
+            ),
         )
         .order_by(col(DecisionEvent.at).desc(), col(DecisionEvent.id).desc())
     )
     return list(session.exec(statement))
 
 
-def list_unfinished_requests(
-    *, session: Session, decided_before: datetime
+def list_requests_in(
+    *, session: Session, statuses: Iterable[RequestStatus]
 ) -> list[PromotionRequest]:
-    """Requests approved before `decided_before` whose registry change has no recorded outcome."""
-    statement = select(PromotionRequest).where(
-        PromotionRequest.status == RequestStatus.APPROVED,
-        col(PromotionRequest.decided_at) <= decided_before,
-    )
+    """Requests in any of `statuses`, oldest first (approved ones: applies under way)."""
+    statement = select(PromotionRequest).where(col(PromotionRequest.status).in_(list(statuses)))
     return list(session.exec(statement.order_by(col(PromotionRequest.id))))
+
+
+def list_alias_records(*, session: Session) -> list[AliasRecord]:
+    """The alias holders promobot last saw, for every model."""
+    return list(session.exec(select(AliasRecord)))
+
+
+def record_aliases(
+    *,
+    session: Session,
+    model_name: str,
+    aliases: dict[str, int | None],
+    now: datetime,
+    by_promobot: bool,
+) -> None:
+    """Remember who holds each alias now (None: the alias is gone)."""
+    for alias, version in aliases.items():
+        existing = session.get(AliasRecord, (model_name, alias))
+        if version is None:
+            if existing is not None:
+                session.delete(existing)
+            continue
+        if existing is None:
+            existing = AliasRecord(
+                model_name=model_name, alias=alias, version=version, recorded_at=now
+            )
+        existing.version = version
+        existing.recorded_at = now
+        existing.by_promobot = by_promobot
+        session.add(existing)
+    session.flush()
 
 
 def remember_request(*, session: Session, signature: str, now: datetime) -> bool:

@@ -59,8 +59,14 @@ def run_list_versions(args: argparse.Namespace) -> int:
 
     promotions = build_promotions(_settings())
     listing = promotions.reads.list_versions(model=args.model_name)
+    ordered = sorted(listing.versions, key=lambda v: v.version)
+    if listing.mode == "aliases":
+        print("Version Aliases")
+        for version in ordered:
+            print(f"{version.version} {','.join(version.aliases) or '-'}")
+        return 0
     print("Version Stage")
-    for version in sorted(listing.versions, key=lambda v: v.version):
+    for version in ordered:
         print(f"{version.version} {version.stage}")
     return 0
 
@@ -81,6 +87,20 @@ def run_transition_stage(args: argparse.Namespace) -> int:
 
 
 @_reports_errors
+def run_set_alias(args: argparse.Namespace) -> int:
+    from bot.cli.transition import set_alias
+
+    return set_alias(
+        _settings(),
+        model=args.model_name,
+        version_text=args.model_version,
+        alias=args.alias,
+        actor=args.actor or f"cli:{getpass.getuser()}",
+        channel=args.channel,
+    )
+
+
+@_reports_errors
 def run_history(args: argparse.Namespace) -> int:
     from bot.app import build_promotions
 
@@ -92,7 +112,7 @@ def run_history(args: argparse.Namespace) -> int:
         comment = f" ({e.comment})" if e.comment else ""
         print(
             f"{e.at:%Y-%m-%d %H:%M:%S} UTC {e.event} version {e.version} "
-            f"{e.from_stage} -> {e.to_stage} by {e.actor}{request}{comment}"
+            f"{e.from_target or '-'} -> {e.to_target or '-'} by {e.actor}{request}{comment}"
         )
     return 0
 

@@ -28,7 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     models = sub.add_parser("models", help="list versions and move them between stages")
     models_sub = models.add_subparsers(title="models commands", metavar="COMMAND", required=True)
-    listing = models_sub.add_parser("list-versions", help="print every version and its stage")
+    listing = models_sub.add_parser(
+        "list-versions", help="print every version and its stage (or its aliases)"
+    )
     listing.add_argument("--model-name", required=True)
     listing.set_defaults(run=commands.run_list_versions)
     move = models_sub.add_parser(
@@ -44,6 +46,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="Slack channel for the approval card (default: $PROMOBOT_APPROVAL_CHANNEL)",
     )
     move.set_defaults(run=commands.run_transition_stage)
+    alias = models_sub.add_parser(
+        "set-alias", help="point an alias at a version (alias mode); a protected alias asks"
+    )
+    alias.add_argument("--model-name", required=True)
+    alias.add_argument("--version", required=True, dest="model_version")
+    alias.add_argument("--alias", required=True, help="the alias, e.g. champion")
+    alias.add_argument("--actor", default=None, help="who is asking (default: cli:$USER)")
+    alias.add_argument(
+        "--channel",
+        default=None,
+        help="Slack channel for the approval card (default: $PROMOBOT_APPROVAL_CHANNEL)",
+    )
+    alias.set_defaults(run=commands.run_set_alias)
 
     manifest = sub.add_parser(
         "manifest", help="print the Slack app manifest for this configuration, ready to paste"

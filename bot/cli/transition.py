@@ -1,10 +1,12 @@
-"""`promobot models transition-stage`: the seed's command, under promobot's rules."""
+"""`promobot models transition-stage` and `set-alias`: the seed's commands, under the rules."""
 
 from __future__ import annotations
 
 from bot.app import build_promotions, build_web_client
 from bot.command_text import parse_version
-from bot.domain.results import MoveApplied
+from bot.domain.results import MoveApplied, RequestFiled
+from bot.domain.service import Promotions
+from bot.errors import UsageError
 from bot.settings import Settings
 from bot.stages import parse_stage
 
@@ -21,7 +23,9 @@ def transition_stage(
     """Move at once, or file a request (and post its card when Slack is configured)."""
     version, stage = parse_version(version_text), parse_stage(stage_text)
     promotions = build_promotions(settings)
-    outcome = promotions.requests.move(model=model, version=version, stage=stage, actor=actor)
+    outcome = promotions.requests.move(
+        model=model, version=version, target=stage.value, actor=actor
+    )
     if isinstance(outcome, MoveApplied):
         print(f"Model version '{version}' of model '{model}' transitioned to stage '{stage}'.")
         return 0
@@ -31,6 +35,43 @@ def transition_stage(
         f"'{stage}': request #{request.id} filed by {actor}, expires "
         f"{request.expires_at:%Y-%m-%d %H:%M} UTC."
     )
+    return _post_card(settings, promotions, outcome, channel)
+
+
+def set_alias(
+    settings: Settings,
+    *,
+    model: str,
+    version_text: str,
+    alias: str,
+    actor: str,
+    channel: str | None,
+) -> int:
+    """Point an alias at a version at once, or file a request for a protected alias."""
+    if settings.registry_mode != "aliases":
+        raise UsageError(
+            "set-alias needs PROMOBOT_REGISTRY_MODE=aliases; in stage mode use "
+            "`promobot models transition-stage`."
+        )
+    version = parse_version(version_text)
+    name = alias.strip().removeprefix("@")
+    promotions = build_promotions(settings)
+    outcome = promotions.requests.move(model=model, version=version, target=f"@{name}", actor=actor)
+    if isinstance(outcome, MoveApplied):
+        print(f"Model version '{version}' of model '{model}' now has alias '{name}'.")
+        return 0
+    request = outcome.request
+    print(
+        f"Model version '{version}' of model '{model}' needs approval to get alias '{name}' "
+        f"(a protected alias): request #{request.id} filed by {actor}, expires "
+        f"{request.expires_at:%Y-%m-%d %H:%M} UTC."
+    )
+    return _post_card(settings, promotions, outcome, channel)
+
+
+def _post_card(
+    settings: Settings, promotions: Promotions, filed: RequestFiled, channel: str | None
+) -> int:
     channel = channel or settings.approval_channel
     if settings.slack_bot_token is None or not channel:
         print(
@@ -40,6 +81,6 @@ def transition_stage(
         return 0
     from bot.slack.publishing import post_approval_card
 
-    post_approval_card(build_web_client(settings), promotions, outcome, channel)
+    post_approval_card(build_web_client(settings), promotions, filed, channel)
     print(f"Approval card posted to Slack channel {channel}.")
     return 0

@@ -7,9 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from bot.domain.results import History, ModelOverview, VersionListing
 from bot.domain.rules import DomainContext
-from bot.stages import Stage
+from bot.domain.views import EventView, RequestView, request_views
+from bot.registry.entities import ModelVersion
 from storage import queries
-from storage.models import PromotionRequest
 
 #: Run metrics are fetched for this many of the newest versions; older ones list without.
 METRICS_FOR_NEWEST = 25
@@ -24,32 +24,40 @@ class ReadService:
         self._alongside = ThreadPoolExecutor(max_workers=4, thread_name_prefix="reads")
 
     def list_versions(self, *, model: str) -> VersionListing:
-        """Every version of `model` (newest first) with run metrics, and its open requests.
+        """Every version of `model` with run metrics, and its open requests.
 
-        The open requests are read from the database while MLflow answers, so a listing
-        takes as long as its registry reads.
+        Newest first; in alias mode the production alias's holder comes first. The open
+        requests are read from the database while MLflow answers, so a listing takes as long
+        as its registry reads.
         """
         pending = self._alongside.submit(contextvars.copy_context().run, self._open_requests, model)
         registry_model, versions = self._ctx.registry.model_versions(model)
-        run_ids = [v.run_id for v in versions[:METRICS_FOR_NEWEST] if v.run_id]
+        targets = self._ctx.registry.targets
+        if targets.mode == "aliases":
+            versions = sorted(versions, key=lambda v: not targets.holds(v, targets.production))
+        run_ids = [v.run_id for v in _newest(versions)[:METRICS_FOR_NEWEST] if v.run_id]
         metrics = self._ctx.registry.run_metrics(run_ids)
-        return VersionListing(registry_model, versions, metrics, pending.result())
+        return VersionListing(registry_model, versions, metrics, pending.result(), targets.mode)
 
-    def _open_requests(self, model: str) -> list[PromotionRequest]:
+    def _open_requests(self, model: str) -> list[RequestView]:
         with self._ctx.unit_of_work() as session:
-            return queries.list_open_requests(session=session, model_name=model)
+            return request_views(queries.list_open_requests(session=session, model_name=model))
 
     def list_models(self) -> list[ModelOverview]:
-        """Every registered model with its Production and Staging versions."""
+        """Every registered model with the holders of its production and staging targets."""
+        targets = self._ctx.registry.targets
         models, versions = self._ctx.registry.all_models_and_versions()
-        by_model = {m.name: ModelOverview(m.name, [], []) for m in models}
+        by_model = {
+            m.name: ModelOverview(m.name, [], [], targets.production.label, targets.staging.label)
+            for m in models
+        }
         for version in versions:
             overview = by_model.get(version.model)
             if overview is None:
                 continue
-            if version.stage == Stage.PRODUCTION:
+            if targets.holds(version, targets.production):
                 overview.production.append(version.version)
-            elif version.stage == Stage.STAGING:
+            if targets.holds(version, targets.staging):
                 overview.staging.append(version.version)
         for overview in by_model.values():
             overview.production.sort(reverse=True)
@@ -60,9 +68,13 @@ class ReadService:
         """The recorded decisions for `model`, newest first."""
         with self._ctx.unit_of_work() as session:
             events = queries.list_events(session=session, model_name=model, limit=limit)
-        return History(model, events)
+        return History(model, [EventView.of(e) for e in events])
 
-    def pending(self) -> list[PromotionRequest]:
+    def pending(self) -> list[RequestView]:
         """Open requests across all models, oldest first."""
         with self._ctx.unit_of_work() as session:
-            return queries.list_open_requests(session=session)
+            return request_views(queries.list_open_requests(session=session))
+
+
+def _newest(versions: list[ModelVersion]) -> list[ModelVersion]:
+    return sorted(versions, key=lambda v: v.version, reverse=True)

@@ -1,17 +1,18 @@
-"""Filing changes: direct moves apply at once; anything touching Production becomes a request."""
+"""Filing changes: direct moves apply at once; a move to or off a protected target is a request."""
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
-
 from bot.domain.cards import card_details
+from bot.domain.moves import displaced_event, record_alias_holders
 from bot.domain.results import MoveApplied, RequestFiled
 from bot.domain.rules import DomainContext
 from bot.domain.tags import decision_tags, write_tags
+from bot.domain.views import RequestView
 from bot.errors import RuleViolation
 from bot.registry.protocol import ModelVersion
-from bot.stages import Stage
+from bot.registry.targets import Target, holders
 from storage import queries
+from storage.errors import AlreadyRecordedError
 from storage.models import DecisionEvent, EventKind, PromotionRequest, RequestKind
 
 
@@ -22,55 +23,70 @@ class RequestService:
         self._ctx = context
 
     def move(
-        self, *, model: str, version: int, stage: Stage, actor: str
+        self, *, model: str, version: int, target: Target | str, actor: str
     ) -> MoveApplied | RequestFiled:
-        """Move a version to `stage`: at once, or as a request when Production is involved."""
+        """Move a version to `target`: at once, or as a request when a protected target is
+        involved (`target` may be text as typed: `production`, `Staging`, `@champion`)."""
+        targets = self._ctx.registry.targets
+        if isinstance(target, str):
+            target = targets.parse(target)
         current = self._ctx.registry.get_version(model, version)
-        if current.stage == stage:
-            raise RuleViolation(f"Version {version} of '{model}' is already in {stage}.")
-        if stage == Stage.PRODUCTION:
-            if self._ctx.rules.require_staging and current.stage != Stage.STAGING:
+        if targets.holds(current, target):
+            raise RuleViolation(f"Version {version} of '{model}' is already {target.within}.")
+        if targets.is_protected(target):
+            if (
+                target == targets.production
+                and self._ctx.rules.require_staging
+                and not targets.holds(current, targets.staging)
+            ):
+                where = targets.position(current) or "no alias"
                 raise RuleViolation(
-                    f"Version {version} of '{model}' is in {current.stage}, not Staging. "
-                    f"Move it to Staging and test it there before asking for Production."
+                    f"Version {version} of '{model}' is {_at(where)}, not {targets.staging}. "
+                    f"Move it to {targets.staging} and test it there before asking for "
+                    f"{targets.production}."
                 )
-            return self._file(current, RequestKind.PROMOTE, Stage.PRODUCTION, actor)
-        if current.stage == Stage.PRODUCTION:
-            return self._file(current, RequestKind.DEMOTE, stage, actor)
-        return self._apply_directly(current, stage, actor)
+            return self._file(current, RequestKind.PROMOTE, target, actor)
+        if targets.takes_away_protected(current, target):
+            return self._file(current, RequestKind.DEMOTE, target, actor)
+        return self._apply_directly(current, target, actor)
 
     def archive(self, *, model: str, version: int, actor: str) -> MoveApplied | RequestFiled:
-        """Archive a version; archiving the Production version takes production down, so asks."""
-        return self.move(model=model, version=version, stage=Stage.ARCHIVED, actor=actor)
+        """Archive a version; archiving the production version takes production down, so asks."""
+        archive = self._ctx.registry.targets.archive
+        return self.move(model=model, version=version, target=archive, actor=actor)
 
     def rollback(self, *, model: str, version: int | None, actor: str) -> RequestFiled:
-        """Ask to bring back the previous Production version (or `version`) and archive today's."""
+        """Ask to bring back the previous production version (or `version`)."""
+        targets = self._ctx.registry.targets
+        production = targets.production
         versions = self._ctx.registry.list_versions(model)
-        in_production = [v for v in versions if v.stage == Stage.PRODUCTION]
-        if not in_production:
+        current = set(holders(targets, versions, production))
+        if not current:
             raise RuleViolation(
-                f"'{model}' has no version in Production, so there is nothing to roll back. "
+                f"'{model}' has no version {production.within}, so there is nothing to roll back. "
                 "Promote a version instead."
             )
-        current_numbers = {v.version for v in in_production}
         if version is None:
-            version = self._previous_production(model, current_numbers, versions)
-        if version in current_numbers:
-            raise RuleViolation(f"Version {version} of '{model}' is already in Production.")
-        target = self._ctx.registry.get_version(model, version)
-        return self._file(target, RequestKind.ROLLBACK, Stage.PRODUCTION, actor, versions)
+            version = self._previous_production(model, current, versions)
+        if version in current:
+            raise RuleViolation(f"Version {version} of '{model}' is already {production.within}.")
+        candidate = self._ctx.registry.get_version(model, version)
+        return self._file(candidate, RequestKind.ROLLBACK, production, actor, versions)
 
     def _previous_production(
         self, model: str, current: set[int], versions: list[ModelVersion]
     ) -> int:
         existing = {v.version for v in versions}
+        production = self._ctx.registry.targets.production
         with self._ctx.unit_of_work() as session:
-            history = queries.production_history(session=session, model_name=model)
+            history = queries.production_history(
+                session=session, model_name=model, production=production.label
+            )
         for candidate in history:
             if candidate not in current and candidate in existing:
                 return candidate
         raise RuleViolation(
-            f"promobot has no record of an earlier Production version of '{model}'. "
+            f"promobot has no record of an earlier {production} version of '{model}'. "
             "Name the version to roll back to, for example: rollback "
             f"{model} {max(existing - current, default=1)}."
         )
@@ -79,27 +95,22 @@ class RequestService:
         self,
         version: ModelVersion,
         kind: RequestKind,
-        to_stage: Stage,
+        target: Target,
         actor: str,
         versions: list[ModelVersion] | None = None,
     ) -> RequestFiled:
-        to_archive: list[int] = []
-        if to_stage == Stage.PRODUCTION:
-            if versions is None:
-                versions = self._ctx.registry.list_versions(version.model)
-            to_archive = [
-                v.version
-                for v in versions
-                if v.stage == Stage.PRODUCTION and v.version != version.version
-            ]
+        targets = self._ctx.registry.targets
+        if versions is None:
+            versions = self._ctx.registry.list_versions(version.model)
+        displaced = targets.displaced_by(versions, version.version, target)
         now = self._ctx.clock()
         request = PromotionRequest(
             kind=kind,
             model_name=version.model,
             version=version.version,
-            from_stage=version.stage,
-            to_stage=to_stage,
-            archive_versions=",".join(str(v) for v in sorted(to_archive)),
+            from_target=targets.position(version),
+            to_target=target.label,
+            displaced_versions=",".join(str(v) for v in displaced),
             requested_by=actor,
             created_at=now,
             expires_at=now + self._ctx.rules.request_ttl,
@@ -108,9 +119,9 @@ class RequestService:
             with self._ctx.unit_of_work() as session:
                 queries.add_request(session=session, request=request)
                 queries.add_event(session=session, event=_event_for(request))
-        except IntegrityError:
+        except AlreadyRecordedError:
             raise self._one_at_a_time(version.model) from None
-        return RequestFiled(card_details(self._ctx, request))
+        return RequestFiled(card_details(self._ctx, RequestView.of(request), versions))
 
     def _one_at_a_time(self, model: str) -> RuleViolation:
         with self._ctx.unit_of_work() as session:
@@ -119,15 +130,35 @@ class RequestService:
             return RuleViolation(f"Another request for '{model}' was just filed; try again.")
         return RuleViolation(
             f"'{model}' already has an open request: #{open_request.id} "
-            f"(version {open_request.version} to {open_request.to_stage}, "
+            f"(version {open_request.version} to {open_request.to_target}, "
             f"{open_request.status}, requested by {open_request.requested_by}). "
             f"A model has one open request at a time: decide or cancel #{open_request.id} first."
         )
 
-    def _apply_directly(self, current: ModelVersion, stage: Stage, actor: str) -> MoveApplied:
+    def _apply_directly(
+        self, read: ModelVersion, target: Target, actor: str
+    ) -> MoveApplied | RequestFiled:
+        """Apply a move that touches no protected target, re-reading the registry just before.
+
+        An approval may have put the version on a protected target since it was first read;
+        then this becomes a request, never a direct move.
+        """
         registry = self._ctx.registry
-        registry.transition(current.model, current.version, stage, archive_existing=False)
+        targets = registry.targets
+        versions = registry.list_versions(read.model)
+        current = next((v for v in versions if v.version == read.version), None)
+        if current is None:
+            current = registry.get_version(read.model, read.version)  # raises: it is gone
+        if targets.takes_away_protected(current, target):
+            return self._file(current, RequestKind.DEMOTE, target, actor, versions)
+        if targets.holds(current, target):
+            raise RuleViolation(
+                f"Version {current.version} of '{current.model}' is already {target.within}."
+            )
+        displaced = targets.displaced_by(versions, current.version, target)
+        registry.move(current, target, displace=displaced)
         now = self._ctx.clock()
+        from_target = targets.position(current)
         with self._ctx.unit_of_work() as session:
             queries.add_event(
                 session=session,
@@ -137,15 +168,41 @@ class RequestService:
                     actor=actor,
                     model_name=current.model,
                     version=current.version,
-                    from_stage=current.stage,
-                    to_stage=stage,
+                    from_target=from_target,
+                    to_target=target.label,
                     comment="direct move",
                 ),
             )
+            for number in displaced:
+                queries.add_event(
+                    session=session,
+                    event=displaced_event(
+                        targets=targets,
+                        model=current.model,
+                        number=number,
+                        target=target,
+                        by=current.version,
+                        actor=actor,
+                        at=now,
+                        request_id=None,
+                    ),
+                )
+        record_alias_holders(self._ctx, current, target, now)
         write_tags(
             registry, current.model, current.version, decision_tags(requested_by=actor, when=now)
         )
-        return MoveApplied(current.model, current.version, current.stage, stage, actor)
+        return MoveApplied(
+            current.model, current.version, from_target, target.label, actor, displaced
+        )
+
+
+def _at(position: str) -> str:
+    """`in Staging` for a stage; aliases and `archived` read as they are."""
+    return (
+        position
+        if position.startswith("@") or position in {"archived", "no alias"}
+        else (f"in {position}")
+    )
 
 
 def _event_for(request: PromotionRequest) -> DecisionEvent:
@@ -155,8 +212,8 @@ def _event_for(request: PromotionRequest) -> DecisionEvent:
         actor=request.requested_by,
         model_name=request.model_name,
         version=request.version,
-        from_stage=request.from_stage,
-        to_stage=request.to_stage,
+        from_target=request.from_target,
+        to_target=request.to_target,
         request_id=request.id,
         comment=request.kind,
     )

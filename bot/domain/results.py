@@ -6,29 +6,31 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bot.domain.views import EventView, RequestView
 from bot.registry.protocol import ModelVersion, RegisteredModel
-from bot.stages import Stage
-from storage.models import DecisionEvent, PromotionRequest
 
 Metrics = Mapping[str, float]
 
 
 @dataclass(frozen=True)
 class MoveApplied:
-    """A direct move, applied at once (it does not touch Production)."""
+    """A direct move, applied at once (it touches no protected target)."""
 
     model: str
     version: int
-    from_stage: Stage
-    to_stage: Stage
+    from_target: str
+    to_target: str
     actor: str
+    #: Versions that lost the target to this one (an unprotected alias moved on).
+    displaced: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
 class CardDetails:
-    """Everything an approver needs to decide: the request, the candidate and current Production."""
+    """Everything an approver needs to decide: the request, the candidate, and the versions
+    the move displaces (today's Production, or today's holder of the alias)."""
 
-    request: PromotionRequest
+    request: RequestView
     candidate: ModelVersion | None
     candidate_metrics: Metrics = field(default_factory=dict)
     production: tuple[tuple[ModelVersion, Metrics], ...] = ()
@@ -43,7 +45,7 @@ class RequestFiled:
     details: CardDetails
 
     @property
-    def request(self) -> PromotionRequest:
+    def request(self) -> RequestView:
         return self.details.request
 
 
@@ -61,9 +63,10 @@ class Decision:
     """The result of a click or command that changed a request's status."""
 
     outcome: Outcome
-    request: PromotionRequest
+    request: RequestView
     actor: str
-    archived: tuple[int, ...] = ()
+    #: The versions that lost the target when the request was applied.
+    displaced: tuple[int, ...] = ()
     detail: str = ""
 
 
@@ -74,19 +77,23 @@ class VersionListing:
     model: RegisteredModel
     versions: list[ModelVersion]
     metrics: Mapping[str, Metrics]
-    open_requests: list[PromotionRequest]
+    open_requests: list[RequestView]
+    #: "stages" or "aliases": what the listing shows beside each version.
+    mode: str = "stages"
 
 
 @dataclass(frozen=True)
 class ModelOverview:
-    """A registered model with the versions in Production and Staging."""
+    """A registered model with the versions at its production and staging targets."""
 
     name: str
     production: list[int]
     staging: list[int]
+    production_label: str = "Production"
+    staging_label: str = "Staging"
 
 
 @dataclass(frozen=True)
 class History:
     model: str
-    events: list[DecisionEvent]
+    events: list[EventView]

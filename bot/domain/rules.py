@@ -17,6 +17,8 @@ class Rules:
     require_staging: bool = True
     request_ttl: timedelta = timedelta(hours=24)
     mlflow_ui_url: str | None = None
+    #: How long an apply may go without a heartbeat before another process settles it.
+    apply_lease: timedelta = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from bot.domain.reads import ReadService
 from bot.domain.requests import RequestService
 from bot.domain.results import CardDetails
 from bot.domain.rules import DomainContext
+from bot.domain.views import RequestView
 from bot.errors import RequestNotFoundError
 from storage import queries
 
@@ -51,4 +52,4 @@ class Promotions:
             request = queries.get_request(session=session, request_id=request_id)
         if request is None:
             raise RequestNotFoundError(request_id)
-        return card_details(self.context, request)
+        return card_details(self.context, RequestView.of(request))

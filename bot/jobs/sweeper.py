@@ -7,7 +7,6 @@ SWEEP_SECONDS; every request it settles gets its card updated.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from slack_sdk import WebClient
 
@@ -20,12 +19,12 @@ log = logging.getLogger(__name__)
 SWEEP_SECONDS = 60
 
 
-def settle_requests(promotions: Promotions, client: WebClient, reconcile_after: timedelta) -> int:
-    """Expire overdue and reconcile unfinished requests; update their cards; return how many."""
+def settle_requests(promotions: Promotions, client: WebClient) -> int:
+    """Expire overdue requests, settle unfinished ones, update their cards; return how many."""
     decisions = []
     try:
         decisions += promotions.decisions.expire_overdue()
-        decisions += promotions.decisions.reconcile_unfinished(reconcile_after)
+        decisions += promotions.decisions.reconcile_unfinished()
     except PromobotError as exc:
         log.warning("request sweep incomplete: %s", exc.message)
     except Exception:  # the database may be down: log, keep the scheduler alive

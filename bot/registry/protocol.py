@@ -1,47 +1,28 @@
-"""What the domain needs from a model registry, independent of MLflow's stage or alias API.
+"""What the domain needs from a model registry: reads, and moves to targets, not stages.
 
-Today's adapter (`MlflowStageRegistry`) uses MLflow stages. An alias-based adapter can
-implement the same Protocol (mapping Production to `@champion`, say) without touching
-the domain or the Slack layer.
+One MLflow adapter (`MlflowRegistry`) implements it, with a thin mapping per mode:
+`StageMapping` (MLflow stages) or `AliasMapping` (MLflow aliases). The domain asks the
+registry's `targets` what a move means; it never names a stage or calls a stage API.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Protocol
 
-from bot.stages import Stage
+from bot.registry.entities import ModelVersion, RegisteredModel
+from bot.registry.targets import Target, TargetScheme
 
-
-@dataclass(frozen=True)
-class ModelVersion:
-    """One registered model version as the domain sees it."""
-
-    model: str
-    version: int
-    stage: Stage
-    created_at: datetime
-    updated_at: datetime
-    description: str = ""
-    run_id: str | None = None
-    aliases: tuple[str, ...] = ()
-    tags: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class RegisteredModel:
-    """A registered model with its aliases (alias -> version)."""
-
-    name: str
-    updated_at: datetime
-    description: str = ""
-    aliases: Mapping[str, int] = field(default_factory=dict)
+__all__ = ["ModelRegistry", "ModelVersion", "RegisteredModel"]
 
 
 class ModelRegistry(Protocol):
     """The registry operations promobot performs. Implementations raise bot.errors types."""
+
+    @property
+    def targets(self) -> TargetScheme:
+        """The registry mode's targets: production, staging, protected, displacement."""
+        ...
 
     def ping(self) -> None:
         """Raise RegistryUnavailableError unless the registry answers a trivial query."""
@@ -56,15 +37,11 @@ class ModelRegistry(Protocol):
         ...
 
     def model_versions(self, name: str) -> tuple[RegisteredModel, list[ModelVersion]]:
-        """The model and every version of it (newest first), in as few round trips as possible."""
+        """The model and every version of it (newest first); the model may be briefly cached."""
         ...
 
     def list_versions(self, name: str) -> list[ModelVersion]:
-        """Every version of one model, newest first, with aliases filled in."""
-        ...
-
-    def list_all_versions(self) -> list[ModelVersion]:
-        """Every version of every model in paginated bulk calls (never one call per model)."""
+        """Every version of one model, newest first, with aliases filled in, read now."""
         ...
 
     def all_models_and_versions(self) -> tuple[list[RegisteredModel], list[ModelVersion]]:
@@ -79,8 +56,8 @@ class ModelRegistry(Protocol):
         """Latest metrics of each run that still exists (run id -> metric -> value)."""
         ...
 
-    def transition(self, name: str, version: int, stage: Stage, *, archive_existing: bool) -> None:
-        """Move a version to `stage`, archiving the versions already there if asked."""
+    def move(self, version: ModelVersion, target: Target, *, displace: Sequence[int]) -> None:
+        """Put `version` (as just read) at `target`; the versions in `displace` lose it."""
         ...
 
     def record_decision(self, name: str, version: int, tags: Mapping[str, str | None]) -> None:

@@ -108,8 +108,10 @@ def run_command(
             return listings.history_message(promotions.reads.history(model=model))
         case ShowPending():
             return listings.pending_message(promotions.reads.pending())
-        case Move(model, version, stage):
-            moved = promotions.requests.move(model=model, version=version, stage=stage, actor=actor)
+        case Move(model, version, target):
+            moved = promotions.requests.move(
+                model=model, version=version, target=target, actor=actor
+            )
             return _moved_or_filed(moved, promotions, client, channel)
         case Archive(model, version):
             moved = promotions.requests.archive(model=model, version=version, actor=actor)

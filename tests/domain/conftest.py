@@ -14,7 +14,7 @@ from mlflow import MlflowClient
 
 from bot.domain.rules import DomainContext, Rules
 from bot.domain.service import Promotions
-from bot.registry.mlflow_stages import MlflowStageRegistry
+from bot.registry.mlflow_registry import MlflowRegistry
 from storage import queries
 from storage.db import UnitOfWork, create_db_engine, init_db
 from storage.models import DecisionEvent
@@ -24,8 +24,8 @@ from tests.factories import make_version
 
 
 @pytest.fixture
-def registry(tracking_uri: str) -> MlflowStageRegistry:
-    return MlflowStageRegistry.from_uri(tracking_uri)
+def registry(tracking_uri: str) -> MlflowRegistry:
+    return MlflowRegistry.from_uri(tracking_uri)
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ def unit_of_work(tmp_path: Path) -> Iterator[UnitOfWork]:
 
 @pytest.fixture
 def build_promotions(
-    registry: MlflowStageRegistry, unit_of_work: UnitOfWork, clock: MutableClock
+    registry: MlflowRegistry, unit_of_work: UnitOfWork, clock: MutableClock
 ) -> BuildPromotions:
     """Build the service; keyword overrides replace parts of the DomainContext."""
 
@@ -61,11 +61,11 @@ def promotions(build_promotions: BuildPromotions) -> Promotions:
 
 
 @pytest.fixture
-def dead_registry(monkeypatch: pytest.MonkeyPatch) -> MlflowStageRegistry:
+def dead_registry(monkeypatch: pytest.MonkeyPatch) -> MlflowRegistry:
     """A registry pointing at a loopback port nobody listens on, failing fast."""
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
-    return MlflowStageRegistry.from_uri(f"http://127.0.0.1:{free_port()}")
+    return MlflowRegistry.from_uri(f"http://127.0.0.1:{free_port()}")
 
 
 @pytest.fixture

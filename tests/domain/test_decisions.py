@@ -19,7 +19,7 @@ from bot.errors import (
     RequestClosedError,
     RequestNotFoundError,
 )
-from bot.registry.mlflow_stages import MlflowStageRegistry
+from bot.registry.mlflow_registry import MlflowRegistry
 from bot.slack.blocks.cards import decided_card
 from bot.stages import Stage
 from storage import queries
@@ -35,7 +35,7 @@ pytestmark = pytest.mark.usefixtures("prod_and_staging")
 def _file(promotions: Promotions) -> int:
     """File the promotion of v2 (Staging) to Production by REQUESTER; return its id."""
     filed = promotions.requests.move(
-        model=MODEL, version=2, stage=Stage.PRODUCTION, actor=REQUESTER
+        model=MODEL, version=2, target=Stage.PRODUCTION, actor=REQUESTER
     )
     assert isinstance(filed, RequestFiled) and filed.request.id is not None
     return filed.request.id
@@ -57,7 +57,7 @@ def test_approval_applies_archives_previous_production_and_writes_tags(
 
     decision = promotions.decisions.approve(request_id=request_id, actor=APPROVER)
 
-    assert (decision.outcome, decision.archived, decision.actor) == (
+    assert (decision.outcome, decision.displaced, decision.actor) == (
         Outcome.APPLIED,
         (1,),
         APPROVER,
@@ -72,7 +72,7 @@ def test_approval_applies_archives_previous_production_and_writes_tags(
         TAG_REQUEST_ID: str(request_id),
         TAG_DECIDED_AT: clock.now.isoformat(timespec="seconds"),
     }
-    recorded = [(e.event, e.version, e.from_stage, e.to_stage) for e in events()]
+    recorded = [(e.event, e.version, e.from_target, e.to_target) for e in events()]
     assert recorded == [
         ("requested", 2, "Staging", "Production"),
         ("approved", 2, "Staging", "Production"),
@@ -126,7 +126,7 @@ def test_second_approval_is_told_the_request_is_closed_and_applies_nothing(
         promotions.decisions.approve(request_id=request_id, actor="U0CAROL")
 
     assert f"Request #{request_id} is already applied by {APPROVER}" in raised.value.message
-    applied = [(e.version, e.to_stage) for e in events() if e.event == "applied"]
+    applied = [(e.version, e.to_target) for e in events() if e.event == "applied"]
     assert applied == [(2, "Production"), (1, "Archived")]
 
 
@@ -203,7 +203,7 @@ def test_expire_overdue_expires_only_pending_requests_past_their_ttl(
     make_version(mlflow_client, "fraud", stage="Staging")
     clock.advance(hours=20)
     young = promotions.requests.move(
-        model="fraud", version=1, stage=Stage.PRODUCTION, actor=REQUESTER
+        model="fraud", version=1, target=Stage.PRODUCTION, actor=REQUESTER
     )
     assert isinstance(young, RequestFiled)
     clock.advance(hours=5)
@@ -261,7 +261,7 @@ def test_model_deleted_since_the_request_is_stale_and_frees_the_request(
 def test_unreachable_registry_fails_the_approval_and_retry_applies_exactly_once(
     build_promotions: BuildPromotions,
     promotions: Promotions,
-    dead_registry: MlflowStageRegistry,
+    dead_registry: MlflowRegistry,
     mlflow_client: MlflowClient,
     events: Events,
 ) -> None:
@@ -271,10 +271,11 @@ def test_unreachable_registry_fails_the_approval_and_retry_applies_exactly_once(
     failed = during_outage.decisions.approve(request_id=request_id, actor=APPROVER)
 
     assert failed.outcome == Outcome.FAILED
+    # No URL (it may hold credentials), and the clicker learns that nothing changed.
     assert failed.detail in {
-        "connection refused",
-        "connection failed",
-    }  # no URL: it may hold credentials
+        "connection refused; nothing was changed",
+        "connection failed; nothing was changed",
+    }
     assert (failed.request.status, failed.request.open_model) == ("failed", MODEL)
     assert _stages(mlflow_client) == ["Production", "Staging"]
     card = decided_card(failed)
@@ -283,7 +284,7 @@ def test_unreachable_registry_fails_the_approval_and_retry_applies_exactly_once(
 
     retried = promotions.decisions.retry(request_id=request_id, actor=APPROVER)
 
-    assert (retried.outcome, retried.archived) == (Outcome.APPLIED, (1,))
+    assert (retried.outcome, retried.displaced) == (Outcome.APPLIED, (1,))
     assert _stages(mlflow_client) == ["Archived", "Production"]
     with pytest.raises(RequestClosedError):
         promotions.decisions.retry(request_id=request_id, actor=APPROVER)
@@ -301,7 +302,7 @@ def test_unreachable_registry_fails_the_approval_and_retry_applies_exactly_once(
 def test_retry_by_the_requester_is_refused_but_another_approver_may_retry(
     build_promotions: BuildPromotions,
     promotions: Promotions,
-    dead_registry: MlflowStageRegistry,
+    dead_registry: MlflowRegistry,
     mlflow_client: MlflowClient,
 ) -> None:
     request_id = _file(promotions)
@@ -327,7 +328,7 @@ def test_pending_request_cannot_be_retried(promotions: Promotions) -> None:
 def test_failed_request_can_be_cancelled_by_its_requester(
     build_promotions: BuildPromotions,
     promotions: Promotions,
-    dead_registry: MlflowStageRegistry,
+    dead_registry: MlflowRegistry,
 ) -> None:
     request_id = _file(promotions)
     build_promotions(registry=dead_registry).decisions.approve(
@@ -400,7 +401,7 @@ def test_expiry_sweep_skips_a_request_approved_after_it_was_listed(
     late = _file(promotions)
     make_version(mlflow_client, "fraud", stage="Staging")
     filed = promotions.requests.move(
-        model="fraud", version=1, stage=Stage.PRODUCTION, actor=REQUESTER
+        model="fraud", version=1, target=Stage.PRODUCTION, actor=REQUESTER
     )
     assert isinstance(filed, RequestFiled)
     clock.advance(hours=24)

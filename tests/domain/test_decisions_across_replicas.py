@@ -34,7 +34,7 @@ def replicas(build_promotions: BuildPromotions) -> tuple[Any, Any, RecordingObse
 
 def _file_request(promotions: Any) -> int:
     filed = promotions.requests.move(
-        model=MODEL, version=2, stage=Stage.PRODUCTION, actor=REQUESTER
+        model=MODEL, version=2, target=Stage.PRODUCTION, actor=REQUESTER
     )
     return int(filed.request.id)
 

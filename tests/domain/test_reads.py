@@ -9,7 +9,7 @@ from bot.domain import reads
 from bot.domain.results import ModelOverview, RequestFiled
 from bot.domain.service import Promotions
 from bot.errors import RequestNotFoundError
-from bot.registry.mlflow_stages import MlflowStageRegistry
+from bot.registry.mlflow_registry import MlflowRegistry
 from bot.stages import Stage
 from tests.conftest import MutableClock
 from tests.domain import APPROVER, MODEL, REQUESTER, BuildPromotions
@@ -18,7 +18,7 @@ from tests.factories import make_version
 
 def _file(promotions: Promotions, model: str = MODEL, version: int = 2) -> RequestFiled:
     filed = promotions.requests.move(
-        model=model, version=version, stage=Stage.PRODUCTION, actor=REQUESTER
+        model=model, version=version, target=Stage.PRODUCTION, actor=REQUESTER
     )
     assert isinstance(filed, RequestFiled)
     return filed
@@ -82,7 +82,7 @@ def test_history_lists_a_models_decisions_newest_first(
     assert filed.request.id is not None
     promotions.decisions.approve(request_id=filed.request.id, actor=APPROVER)
     make_version(mlflow_client, "other", stage="Staging")
-    promotions.requests.move(model="other", version=1, stage=Stage.NONE, actor=REQUESTER)
+    promotions.requests.move(model="other", version=1, target=Stage.NONE, actor=REQUESTER)
 
     history = promotions.reads.history(model=MODEL)
 
@@ -127,7 +127,7 @@ def test_card_can_be_rebuilt_from_the_stored_request_and_remembers_where_it_was_
 
 @pytest.mark.usefixtures("prod_and_staging")
 def test_card_is_still_built_when_the_registry_is_unreachable(
-    promotions: Promotions, build_promotions: BuildPromotions, dead_registry: MlflowStageRegistry
+    promotions: Promotions, build_promotions: BuildPromotions, dead_registry: MlflowRegistry
 ) -> None:
     filed = _file(promotions)
     assert filed.request.id is not None

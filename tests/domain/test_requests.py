@@ -21,7 +21,7 @@ from tests.factories import make_version, stage_of
 
 def _promote(promotions: Promotions, version: int, actor: str = REQUESTER) -> RequestFiled:
     filed = promotions.requests.move(
-        model=MODEL, version=version, stage=Stage.PRODUCTION, actor=actor
+        model=MODEL, version=version, target=Stage.PRODUCTION, actor=actor
     )
     assert isinstance(filed, RequestFiled)
     return filed
@@ -38,12 +38,12 @@ def test_direct_move_applies_at_once_and_records_an_applied_event(
 ) -> None:
     make_version(mlflow_client, MODEL)
 
-    result = promotions.requests.move(model=MODEL, version=1, stage=Stage.STAGING, actor=REQUESTER)
+    result = promotions.requests.move(model=MODEL, version=1, target=Stage.STAGING, actor=REQUESTER)
 
     assert result == MoveApplied(MODEL, 1, Stage.NONE, Stage.STAGING, REQUESTER)
     assert stage_of(mlflow_client, MODEL, 1) == "Staging"
     [event] = events()
-    assert (event.event, event.actor, event.from_stage, event.to_stage) == (
+    assert (event.event, event.actor, event.from_target, event.to_target) == (
         "applied",
         REQUESTER,
         "None",
@@ -64,7 +64,7 @@ def test_direct_move_removes_approval_tags_left_by_an_earlier_decision(
     for key, value in [(TAG_APPROVED_BY, "U0OLD"), (TAG_REQUEST_ID, "7"), ("team", "growth")]:
         mlflow_client.set_model_version_tag(MODEL, "1", key, value)
 
-    promotions.requests.move(model=MODEL, version=1, stage=Stage.STAGING, actor=REQUESTER)
+    promotions.requests.move(model=MODEL, version=1, target=Stage.STAGING, actor=REQUESTER)
 
     tags = mlflow_client.get_model_version(MODEL, "1").tags
     assert TAG_APPROVED_BY not in tags and TAG_REQUEST_ID not in tags
@@ -77,7 +77,7 @@ def test_direct_move_does_not_archive_other_versions_in_the_stage(
     make_version(mlflow_client, MODEL, stage="Staging")
     make_version(mlflow_client, MODEL)
 
-    promotions.requests.move(model=MODEL, version=2, stage=Stage.STAGING, actor=REQUESTER)
+    promotions.requests.move(model=MODEL, version=2, target=Stage.STAGING, actor=REQUESTER)
 
     assert [stage_of(mlflow_client, MODEL, v) for v in (1, 2)] == ["Staging", "Staging"]
 
@@ -89,13 +89,13 @@ def test_production_move_files_a_request_and_changes_nothing_in_mlflow(
     filed = _promote(promotions, 2)
 
     request = filed.request
-    assert (request.kind, request.status, request.from_stage, request.to_stage) == (
+    assert (request.kind, request.status, request.from_target, request.to_target) == (
         RequestKind.PROMOTE,
         RequestStatus.PENDING,
         "Staging",
         "Production",
     )
-    assert request.archive_version_list == [1]
+    assert request.displaced == (1,)
     assert request.expires_at == clock.now + timedelta(hours=24)
     assert [stage_of(mlflow_client, MODEL, v) for v in (1, 2)] == ["Production", "Staging"]
     assert mlflow_client.get_model_version(MODEL, "2").tags == {}
@@ -121,7 +121,7 @@ def test_production_needs_the_version_in_staging_first(
     make_version(mlflow_client, MODEL)
 
     with pytest.raises(RuleViolation, match="is in None, not Staging"):
-        promotions.requests.move(model=MODEL, version=1, stage=Stage.PRODUCTION, actor=REQUESTER)
+        promotions.requests.move(model=MODEL, version=1, target=Stage.PRODUCTION, actor=REQUESTER)
 
     assert promotions.reads.pending() == []
     assert events() == []
@@ -135,7 +135,7 @@ def test_staging_first_rule_can_be_switched_off(
 
     filed = _promote(promotions, 1)
 
-    assert (filed.request.from_stage, filed.request.status) == ("None", "pending")
+    assert (filed.request.from_target, filed.request.status) == ("None", "pending")
 
 
 def test_moving_to_the_current_stage_is_refused(
@@ -144,7 +144,7 @@ def test_moving_to_the_current_stage_is_refused(
     make_version(mlflow_client, MODEL, stage="Staging")
 
     with pytest.raises(RuleViolation, match="already in Staging"):
-        promotions.requests.move(model=MODEL, version=1, stage=Stage.STAGING, actor=REQUESTER)
+        promotions.requests.move(model=MODEL, version=1, target=Stage.STAGING, actor=REQUESTER)
 
 
 @pytest.mark.usefixtures("prod_and_staging")
@@ -185,12 +185,12 @@ def test_archiving_the_production_version_files_a_demote_request(
     filed = promotions.requests.archive(model=MODEL, version=1, actor=REQUESTER)
 
     assert isinstance(filed, RequestFiled)
-    assert (filed.request.kind, filed.request.from_stage, filed.request.to_stage) == (
+    assert (filed.request.kind, filed.request.from_target, filed.request.to_target) == (
         RequestKind.DEMOTE,
         "Production",
         "Archived",
     )
-    assert filed.request.archive_version_list == []
+    assert filed.request.displaced == ()
     assert stage_of(mlflow_client, MODEL, 1) == "Production"
 
     _approve(promotions, filed)
@@ -202,7 +202,7 @@ def test_archiving_the_production_version_files_a_demote_request(
 def test_moving_the_production_version_back_to_staging_also_needs_approval(
     promotions: Promotions, mlflow_client: MlflowClient
 ) -> None:
-    filed = promotions.requests.move(model=MODEL, version=1, stage=Stage.STAGING, actor=REQUESTER)
+    filed = promotions.requests.move(model=MODEL, version=1, target=Stage.STAGING, actor=REQUESTER)
 
     assert isinstance(filed, RequestFiled)
     assert filed.request.kind == RequestKind.DEMOTE
@@ -233,13 +233,13 @@ def test_rollback_picks_the_previous_production_version_and_archives_the_current
     filed = promotions.requests.rollback(model=MODEL, version=None, actor=REQUESTER)
 
     request = filed.request
-    assert (request.kind, request.version, request.from_stage, request.to_stage) == (
+    assert (request.kind, request.version, request.from_target, request.to_target) == (
         RequestKind.ROLLBACK,
         1,
         "Archived",
         "Production",
     )
-    assert request.archive_version_list == [2]
+    assert request.displaced == (2,)
     assert stage_of(mlflow_client, MODEL, 2) == "Production"  # nothing applied before approval
 
     _approve(promotions, filed)
@@ -260,7 +260,7 @@ def test_rollback_after_a_rollback_returns_to_the_version_rolled_back_from(
 
     filed = promotions.requests.rollback(model=MODEL, version=None, actor=REQUESTER)
 
-    assert (filed.request.version, filed.request.archive_version_list) == (2, [1])
+    assert (filed.request.version, filed.request.displaced) == (2, (1,))
 
 
 def test_rollback_skips_recorded_versions_that_no_longer_exist(
@@ -282,10 +282,10 @@ def test_rollback_skips_recorded_versions_that_no_longer_exist(
 def test_rollback_to_a_named_version_needs_no_history(promotions: Promotions) -> None:
     filed = promotions.requests.rollback(model=MODEL, version=2, actor=REQUESTER)
 
-    assert (filed.request.kind, filed.request.version, filed.request.archive_version_list) == (
+    assert (filed.request.kind, filed.request.version, filed.request.displaced) == (
         RequestKind.ROLLBACK,
         2,
-        [1],
+        (1,),
     )
 
 
@@ -319,8 +319,8 @@ def test_rollback_to_the_current_production_version_is_refused(promotions: Promo
 def test_unknown_models_and_versions_are_reported_not_filed(promotions: Promotions) -> None:
     with pytest.raises(ModelNotFoundError, match="Did you mean: churn-model"):
         promotions.requests.move(
-            model="churn-modle", version=1, stage=Stage.STAGING, actor=REQUESTER
+            model="churn-modle", version=1, target=Stage.STAGING, actor=REQUESTER
         )
     with pytest.raises(VersionNotFoundError, match="Versions that exist: 1, 2"):
-        promotions.requests.move(model=MODEL, version=9, stage=Stage.PRODUCTION, actor=REQUESTER)
+        promotions.requests.move(model=MODEL, version=9, target=Stage.PRODUCTION, actor=REQUESTER)
     assert promotions.reads.pending() == []

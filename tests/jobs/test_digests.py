@@ -17,7 +17,7 @@ import pytest
 from bot.app import build_promotions, build_web_client
 from bot.domain.service import Promotions
 from bot.jobs.digests import DigestJobs, DigestRunner, SlotOutcome
-from bot.registry.mlflow_stages import MlflowStageRegistry
+from bot.registry.mlflow_registry import MlflowRegistry
 from storage import digest_queries
 from storage.digest_models import DigestSlot, SlotStatus
 from tests.conftest import MutableClock, make_settings, seed_model
@@ -190,9 +190,7 @@ def test_registry_outage_delays_the_slot_within_grace_without_recording_it(
         sock.bind(("127.0.0.1", 0))
         dead_port = sock.getsockname()[1]
     clock = MutableClock(MONDAY_8)
-    down = start_replica(
-        clock, registry=MlflowStageRegistry.from_uri(f"http://127.0.0.1:{dead_port}")
-    )
+    down = start_replica(clock, registry=MlflowRegistry.from_uri(f"http://127.0.0.1:{dead_port}"))
     clock.advance(hours=1, seconds=1)
     (result,) = down.runner.run_due()
     assert result.outcome == SlotOutcome.NOT_BUILT

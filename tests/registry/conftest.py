@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.registry.mlflow_stages import MlflowStageRegistry
+from bot.registry.mlflow_registry import MlflowRegistry
 
 
 @pytest.fixture
-def registry(tracking_uri: str) -> MlflowStageRegistry:
-    return MlflowStageRegistry.from_uri(tracking_uri)
+def registry(tracking_uri: str) -> MlflowRegistry:
+    return MlflowRegistry.from_uri(tracking_uri)

@@ -14,9 +14,9 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from bot.errors import ModelNotFoundError, RegistryUnavailableError
-from bot.registry import mlflow_stages
+from bot.registry import mlflow_registry
+from bot.registry.mlflow_registry import MlflowRegistry
 from bot.registry.mlflow_rest import RestVersionSearch
-from bot.registry.mlflow_stages import MlflowStageRegistry
 from tests.conftest import free_port, seed_model
 
 pytestmark = pytest.mark.mlflow_server
@@ -54,14 +54,14 @@ def test_an_http_registry_searches_versions_over_rest_and_reads_what_mlflowclien
         seed_model(server_client, name, versions=3, stages={2: "Staging", 3: "Production"})
         server_client.set_model_version_tag(name, "2", "team", "growth")
         server_client.set_registered_model_alias(name, "champion", "3")
-    over_rest = MlflowStageRegistry.from_uri(mlflow_server)
-    via_client = MlflowStageRegistry(MlflowClient(tracking_uri=mlflow_server))
+    over_rest = MlflowRegistry.from_uri(mlflow_server)
+    via_client = MlflowRegistry(MlflowClient(tracking_uri=mlflow_server))
 
     for name in names:
         assert over_rest.list_versions(name) == via_client.list_versions(name)
         assert over_rest.model_versions(name) == via_client.model_versions(name)
-    ours = {(v.model, v.version): v for v in over_rest.list_all_versions()}
-    theirs = {(v.model, v.version): v for v in via_client.list_all_versions()}
+    ours = {(v.model, v.version): v for v in over_rest.all_models_and_versions()[1]}
+    theirs = {(v.model, v.version): v for v in via_client.all_models_and_versions()[1]}
     assert {k: v for k, v in ours.items() if k[0].startswith(prefix)} == {
         k: v for k, v in theirs.items() if k[0].startswith(prefix)
     }
@@ -82,10 +82,10 @@ def test_rest_search_follows_every_page(
     rest_calls: list[Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(mlflow_stages, "_PAGE_SIZE_VERSIONS", 2)
+    monkeypatch.setattr(mlflow_registry, "_PAGE_SIZE_VERSIONS", 2)
     seed_model(server_client, f"{prefix}paged", versions=5)
 
-    versions = MlflowStageRegistry.from_uri(mlflow_server).list_versions(f"{prefix}paged")
+    versions = MlflowRegistry.from_uri(mlflow_server).list_versions(f"{prefix}paged")
 
     assert [v.version for v in versions] == [5, 4, 3, 2, 1]
     assert len(rest_calls) == 3
@@ -97,7 +97,7 @@ def test_an_unknown_model_over_rest_is_still_a_model_error(
     seed_model(server_client, f"{prefix}churn-model", versions=1)
 
     with pytest.raises(ModelNotFoundError) as raised:
-        MlflowStageRegistry.from_uri(mlflow_server).model_versions(f"{prefix}churn-modle")
+        MlflowRegistry.from_uri(mlflow_server).model_versions(f"{prefix}churn-modle")
 
     assert f"{prefix}churn-model" in raised.value.suggestions
 
@@ -117,10 +117,10 @@ def test_an_unreachable_rest_registry_is_registry_unavailable(
 ) -> None:
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
-    dead = MlflowStageRegistry.from_uri(f"http://127.0.0.1:{free_port()}")
+    dead = MlflowRegistry.from_uri(f"http://127.0.0.1:{free_port()}")
 
     with pytest.raises(RegistryUnavailableError):
-        dead.list_all_versions()
+        dead.all_models_and_versions()[1]
 
 
 @pytest.mark.parametrize("uri", ["sqlite:///mlflow.db", "databricks", "databricks-uc", "file:/x"])

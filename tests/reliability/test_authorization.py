@@ -133,7 +133,7 @@ def _expire_and_sweep(served: Served, clock: MutableClock, request_id: int) -> N
 
     clock.advance(hours=25)
     promotions = served.runtime.promotions
-    assert settle_requests(promotions, _web_client(served), served.runtime.settings.reconcile_after)
+    assert settle_requests(promotions, _web_client(served))
     served.fake.wait_for("chat.update")
 
 

@@ -10,7 +10,7 @@ import time
 import uuid
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from bot.registry.mlflow_stages import MlflowStageRegistry
+from bot.registry.entities import ModelVersion
+from bot.registry.mlflow_registry import MlflowRegistry
+from bot.registry.targets import Target
 from bot.stages import Stage
 from storage import queries
 from storage.db import create_db_engine
@@ -33,17 +35,17 @@ POSTGRES_URL = os.environ.get("PROMOBOT_TEST_POSTGRES_URL")
 
 
 class CountingRegistry:
-    """The real MLflow registry, counting the transitions that reach it."""
+    """The real MLflow registry, counting the moves that reach it."""
 
-    def __init__(self, inner: MlflowStageRegistry) -> None:
+    def __init__(self, inner: MlflowRegistry) -> None:
         self._inner = inner
         self.transitions: Counter[tuple[str, int, str]] = Counter()
         self._lock = threading.Lock()
 
-    def transition(self, name: str, version: int, stage: Stage, *, archive_existing: bool) -> None:
+    def move(self, version: ModelVersion, target: Target, *, displace: Sequence[int]) -> None:
         with self._lock:
-            self.transitions[(name, version, str(stage))] += 1
-        self._inner.transition(name, version, stage, archive_existing=archive_existing)
+            self.transitions[(version.model, version.version, str(target))] += 1
+        self._inner.move(version, target, displace=displace)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
@@ -86,7 +88,7 @@ def test_fifty_concurrent_approvals_apply_each_request_once(
     figure: Callable[[str], None],
 ) -> None:
     seed_model(mlflow_client, "churn", versions=2, stages={1: "Production", 2: "Staging"})
-    registry = CountingRegistry(MlflowStageRegistry.from_uri(tracking_uri))
+    registry = CountingRegistry(MlflowRegistry.from_uri(tracking_uri))
     settings = make_settings(mlflow_tracking_uri=tracking_uri, database_url=database_url)
     served: Served = serve_app(settings, registry=registry)
     promotions = served.runtime.promotions
@@ -96,7 +98,7 @@ def test_fifty_concurrent_approvals_apply_each_request_once(
         if round_no:
             _restage(mlflow_client, "churn", candidate)
         filed = promotions.requests.move(
-            model="churn", version=candidate, stage=Stage.PRODUCTION, actor=REQUESTER
+            model="churn", version=candidate, target=Stage.PRODUCTION, actor=REQUESTER
         )
         request_id = filed.request.id
         assert request_id is not None

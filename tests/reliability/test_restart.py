@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.errors import RegistryUnavailableError
 from bot.jobs.sweeper import settle_requests
-from bot.registry.mlflow_stages import MlflowStageRegistry
+from bot.registry.mlflow_registry import MlflowRegistry
 from bot.stages import Stage
 from storage import queries
 from storage.models import RequestStatus
@@ -29,7 +29,7 @@ REQUESTER, APPROVER = "U0ANN", "U0BOB"
 class RegistryDownForTransitions:
     """The real registry, except that every stage change fails as if MLflow were down."""
 
-    def __init__(self, inner: MlflowStageRegistry) -> None:
+    def __init__(self, inner: MlflowRegistry) -> None:
         self._inner = inner
 
     def transition(self, name: str, version: int, stage: Stage, *, archive_existing: bool) -> None:
@@ -45,7 +45,7 @@ def _restart(serve_app: Any, before: Served, settings: Any) -> Served:
     after: Served = serve_app(settings)
     assert after.base_url != before.base_url
     assert after.runtime.promotions is not before.runtime.promotions
-    settle_requests(after.runtime.promotions, _client(after), settings.reconcile_after)
+    settle_requests(after.runtime.promotions, _client(after))
     return after
 
 
@@ -133,7 +133,7 @@ def test_retry_on_failed_request_works_after_restart(
     """Failed during an MLflow outage before the restart; its Retry button applies it after."""
     seed_model(mlflow_client, "churn", versions=2, stages={1: "Production", 2: "Staging"})
     settings = make_settings(mlflow_tracking_uri=tracking_uri, database_url=database_url)
-    down = RegistryDownForTransitions(MlflowStageRegistry.from_uri(tracking_uri, None))
+    down = RegistryDownForTransitions(MlflowRegistry.from_uri(tracking_uri, None))
     before = serve_app(settings, registry=down)
     before.slack.command(REQUESTER, "churn 2 production")
     card = before.fake.wait_for("chat.postMessage")[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from bot.domain.results import (
     Outcome,
     VersionListing,
 )
+from bot.domain.views import EventView, RequestView
 from bot.errors import ModelNotFoundError, PromobotError, RequestClosedError, RuleViolation
 from bot.registry.protocol import ModelVersion, RegisteredModel
 from bot.slack import mrkdwn as md
@@ -36,7 +38,7 @@ from bot.slack.blocks.listings import (
 )
 from bot.slack.blocks.notices import closed_notice, error_notice, outcome_notice
 from bot.stages import Stage
-from storage.models import DecisionEvent, PromotionRequest, RequestKind, RequestStatus
+from storage.models import PromotionRequest, RequestKind, RequestStatus
 
 HOSTILE = "<!channel> & <@U123>"
 T0 = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)
@@ -48,22 +50,22 @@ _ALLOWED_MARKUP = re.compile(
 )
 
 
-def _request(**fields: Any) -> PromotionRequest:
+def _request(**fields: Any) -> RequestView:
     values: dict[str, Any] = {
         "id": 12,
         "kind": RequestKind.PROMOTE,
         "model_name": HOSTILE,
         "version": 3,
-        "from_stage": "Staging",
-        "to_stage": "Production",
-        "archive_versions": "1,2",
+        "from_target": "Staging",
+        "to_target": "Production",
+        "displaced_versions": "1,2",
         "requested_by": HOSTILE,  # a CLI actor is free text
         "created_at": T0,
         "expires_at": T0 + timedelta(hours=24),
         "status": RequestStatus.PENDING,
     }
     values.update(fields)
-    return PromotionRequest(**values)
+    return RequestView.of(PromotionRequest(**values))
 
 
 def _version(number: int, stage: Stage = Stage.NONE, **fields: Any) -> ModelVersion:
@@ -200,7 +202,10 @@ def test_approval_card_names_the_versions_it_will_archive() -> None:
 
 def test_demote_card_warns_that_production_goes_down() -> None:
     request = _request(
-        kind=RequestKind.DEMOTE, from_stage="Production", to_stage="Archived", archive_versions=""
+        kind=RequestKind.DEMOTE,
+        from_target="Production",
+        to_target="Archived",
+        displaced_versions="",
     )
 
     card = approval_card(_details(request=request, production=()))
@@ -219,7 +224,7 @@ def test_real_user_ids_become_mentions() -> None:
 
 @pytest.mark.parametrize("status", [s for s in RequestStatus if s != RequestStatus.PENDING])
 def test_decided_card_escapes_everything_and_drops_the_buttons(status: RequestStatus) -> None:
-    decision = _decided(status, detail=HOSTILE, archived=(1, 2))
+    decision = _decided(status, detail=HOSTILE, displaced=(1, 2))
 
     card = decided_card(decision)
 
@@ -233,8 +238,10 @@ def test_decided_card_escapes_everything_and_drops_the_buttons(status: RequestSt
 
 
 def test_decided_card_names_the_archived_versions_and_who_decided() -> None:
-    decision = _decided(RequestStatus.APPLIED, archived=(1, 2))
-    decision.request.decided_by = "U0BOB"
+    decision = _decided(RequestStatus.APPLIED, displaced=(1, 2))
+    decision = dataclasses.replace(
+        decision, request=dataclasses.replace(decision.request, decided_by="U0BOB")
+    )
 
     card = decided_card(decision)
 
@@ -293,14 +300,14 @@ def test_listing_with_very_long_lines_truncates_without_splitting_an_escape() ->
 def test_model_overview_history_and_pending_escape_names_and_fit_the_limits() -> None:
     models = [ModelOverview(f"{HOSTILE} {n}", [n], [n + 1]) for n in range(500)]
     events = [
-        DecisionEvent(
+        EventView(
             at=T0 + timedelta(minutes=n),
             event="applied",
             actor=HOSTILE,
             model_name=HOSTILE,
             version=n,
-            from_stage="Staging",
-            to_stage="Production",
+            from_target="Staging",
+            to_target="Production",
             request_id=n,
             comment=HOSTILE,
         )

@@ -13,6 +13,7 @@ from bot.domain.digest.model import (
     ModelDigest,
     ProductionVersion,
 )
+from bot.domain.views import RequestView
 from bot.slack.blocks.as_text import message_as_text
 from bot.slack.blocks.digest import age, digest_messages
 from bot.slack.blocks.packing import (
@@ -28,18 +29,20 @@ AS_OF = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 EVIL = "<!channel> & <@U0BOSS> *pwn*"
 
 
-def _request(request_id: int, model: str, status: str = "pending") -> PromotionRequest:
-    return PromotionRequest(
-        id=request_id,
-        kind="promote",
-        model_name=model,
-        version=20,
-        from_stage="Staging",
-        to_stage="Production",
-        requested_by="U0ANN",
-        created_at=AS_OF - timedelta(hours=3),
-        expires_at=AS_OF + timedelta(hours=21),
-        status=status,
+def _request(request_id: int, model: str, status: str = "pending") -> RequestView:
+    return RequestView.of(
+        PromotionRequest(
+            id=request_id,
+            kind="promote",
+            model_name=model,
+            version=20,
+            from_target="Staging",
+            to_target="Production",
+            requested_by="U0ANN",
+            created_at=AS_OF - timedelta(hours=3),
+            expires_at=AS_OF + timedelta(hours=21),
+            status=status,
+        )
     )
 
 
@@ -49,8 +52,8 @@ def _digest(models: list[ModelDigest], changes: int = 0, expired: int = 0) -> Di
             at=AS_OF - timedelta(minutes=n),
             model=models[n % len(models)].name,
             version=n % 20 + 1,
-            from_stage="Staging" if n % 2 else None,
-            to_stage="Production",
+            from_target="Staging" if n % 2 else None,
+            to_target="Production",
             by_promobot=bool(n % 2),
             actor="U0BOB",
             requested_by="U0ANN" if n % 2 else None,

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 
 from storage import digest_queries, queries
 from storage.db import UnitOfWork
 from storage.digest_models import DigestSlot, DigestSubscription, SlotStatus
+from storage.errors import AlreadyRecordedError
 from storage.models import DecisionEvent, EventKind, PromotionRequest
 
 NINE = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -26,7 +26,7 @@ def test_a_slot_can_be_recorded_once_per_channel(engine: Engine) -> None:
     with uow() as session:
         digest_queries.add_slot(session=session, slot=_slot("C1", NINE))
         digest_queries.add_slot(session=session, slot=_slot("C2", NINE))  # other channel: fine
-    with pytest.raises(IntegrityError), uow() as session:
+    with pytest.raises(AlreadyRecordedError), uow() as session:
         digest_queries.add_slot(session=session, slot=_slot("C1", NINE, SlotStatus.SKIPPED))
     with uow() as session:
         slots = digest_queries.list_slots(session=session, channel_id="C1")
@@ -44,7 +44,7 @@ def test_concurrent_claims_of_one_slot_have_exactly_one_winner(engine: Engine) -
             with uow() as session:
                 digest_queries.add_slot(session=session, slot=_slot("C1", NINE))
             won.append(True)
-        except IntegrityError:
+        except AlreadyRecordedError:
             won.append(False)
 
     threads = [threading.Thread(target=claim) for _ in range(6)]
@@ -124,8 +124,8 @@ def _request(model: str, created: datetime) -> PromotionRequest:
         kind="promote",
         model_name=model,
         version=2,
-        from_stage="Staging",
-        to_stage="Production",
+        from_target="Staging",
+        to_target="Production",
         requested_by="U1",
         created_at=created,
         expires_at=created + timedelta(hours=24),
@@ -139,8 +139,8 @@ def _event(kind: EventKind, model: str, version: int, at: datetime, to: str) -> 
         actor="U2",
         model_name=model,
         version=version,
-        from_stage="Staging",
-        to_stage=to,
+        from_target="Staging",
+        to_target=to,
     )
 
 
@@ -172,10 +172,10 @@ def test_decision_log_reads_for_the_digest(engine: Engine) -> None:
             session=session, after=NINE, until=NINE + timedelta(days=2)
         )
         found = digest_queries.get_requests(session=session, request_ids=[recent.id, 999])
-    assert sorted((e.model_name, e.version, e.to_stage) for e in latest) == [
+    assert sorted((e.model_name, e.version, e.to_target) for e in latest) == [
         ("a", 1, "Production"),
         ("a", 2, "Staging"),
     ]
-    assert [(e.version, e.to_stage) for e in window] == [(2, "Staging"), (1, "Production")]
+    assert [(e.version, e.to_target) for e in window] == [(2, "Staging"), (1, "Production")]
     assert [r.id for r in expired] == [recent.id]
     assert list(found) == [recent.id]

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.exc import StatementError
 from sqlmodel import Session
 
 from storage import queries
 from storage.db import SQLITE_BUSY_TIMEOUT_MS, UnitOfWork, create_db_engine, init_db
+from storage.errors import AlreadyRecordedError
 from storage.models import DecisionEvent, EventKind, PromotionRequest, RequestStatus
 
 T0 = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)
@@ -26,8 +27,8 @@ def _request(model: str = "churn", version: int = 2, **fields: object) -> Promot
         "kind": "promote",
         "model_name": model,
         "version": version,
-        "from_stage": "Staging",
-        "to_stage": "Production",
+        "from_target": "Staging",
+        "to_target": "Production",
         "requested_by": "U_ANN",
         "created_at": T0,
         "expires_at": T0 + timedelta(hours=24),
@@ -41,7 +42,7 @@ def _event(
     model: str = "churn",
     version: int = 1,
     kind: EventKind = EventKind.APPLIED,
-    to_stage: str = "Production",
+    to_target: str = "Production",
 ) -> DecisionEvent:
     return DecisionEvent(
         at=at,
@@ -49,8 +50,8 @@ def _event(
         actor="U_BOB",
         model_name=model,
         version=version,
-        from_stage="Staging",
-        to_stage=to_stage,
+        from_target="Staging",
+        to_target=to_target,
     )
 
 
@@ -84,7 +85,7 @@ def _get(engine: Engine, request_id: int) -> PromotionRequest:
 def test_a_model_holds_at_most_one_open_request(engine: Engine) -> None:
     first = _add(engine, _request("churn", 2))
 
-    with pytest.raises(IntegrityError), UnitOfWork(engine)() as session:
+    with pytest.raises(AlreadyRecordedError), UnitOfWork(engine)() as session:
         queries.add_request(session=session, request=_request("churn", 3))
 
     _add(engine, _request("fraud", 1))  # another model is not affected
@@ -253,12 +254,12 @@ def test_production_history_lists_applied_production_versions_newest_first(
         for event in [
             _event(T0, version=1),
             _event(T0 + hour, version=2),
-            _event(T0 + 2 * hour, version=1, to_stage="Archived"),
+            _event(T0 + 2 * hour, version=1, to_target="Archived"),
             _event(T0 + 3 * hour, version=3, kind=EventKind.REQUESTED),
             _event(T0 + 4 * hour, version=3, kind=EventKind.FAILED),
             _event(T0 + 5 * hour, version=1),
             _event(T0 + 6 * hour, version=9, model="other"),
-            _event(T0 + 7 * hour, version=5, to_stage="Staging"),
+            _event(T0 + 7 * hour, version=5, to_target="Staging"),
         ]:
             queries.add_event(session=session, event=event)
 

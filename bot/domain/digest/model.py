@@ -15,9 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.domain.views import RequestView
 from bot.registry.protocol import ModelVersion, RegisteredModel
 from bot.stages import Stage
-from storage.models import DecisionEvent, PromotionRequest, RequestStatus
+from storage.models import DecisionEvent, RequestStatus
 
 #: promobot writes its event just after MLflow's transition; a version updated no later than
 #: this after promobot's last move of it counts as promobot's (allows for clock skew).
@@ -31,10 +32,10 @@ class Change:
     at: datetime
     model: str
     version: int
-    to_stage: str
+    to_target: str
     by_promobot: bool
     #: Known only for promobot's moves; outside promobot MLflow keeps no stage history.
-    from_stage: str | None = None
+    from_target: str | None = None
     #: Who applied the move (the approver, for a request), for promobot's moves.
     actor: str | None = None
     requested_by: str | None = None
@@ -62,7 +63,7 @@ class ModelDigest:
     name: str
     production: tuple[ProductionVersion, ...]
     staging: tuple[int, ...]
-    open_requests: tuple[PromotionRequest, ...]
+    open_requests: tuple[RequestView, ...]
     changes: int = 0
     expired: int = 0
 
@@ -90,7 +91,7 @@ class Digest:
     summary: DigestSummary
     models: tuple[ModelDigest, ...]
     changes: tuple[Change, ...]
-    expired: tuple[PromotionRequest, ...]
+    expired: tuple[RequestView, ...]
 
 
 @dataclass(frozen=True)
@@ -103,10 +104,10 @@ class DigestInputs:
     latest_moves: Sequence[DecisionEvent]
     #: promobot's applied moves since the last digest.
     recent_moves: Sequence[DecisionEvent]
-    open_requests: Sequence[PromotionRequest]
-    expired: Sequence[PromotionRequest]
+    open_requests: Sequence[RequestView]
+    expired: Sequence[RequestView]
     #: The requests the moves above belong to (for who requested them).
-    requests: Mapping[int, PromotionRequest]
+    requests: Mapping[int, RequestView]
 
 
 def assemble_digest(
@@ -122,7 +123,7 @@ def assemble_digest(
     by_model: dict[str, list[ModelVersion]] = defaultdict(list)
     for version in inputs.versions:
         by_model[version.model].append(version)
-    open_by_model: dict[str, list[PromotionRequest]] = defaultdict(list)
+    open_by_model: dict[str, list[RequestView]] = defaultdict(list)
     for request in inputs.open_requests:
         open_by_model[request.model_name].append(request)
     change_counts = Counter(c.model for c in changes)
@@ -169,8 +170,8 @@ def _promobot_changes(inputs: DigestInputs, since: datetime, as_of: datetime) ->
                 at=event.at,
                 model=event.model_name,
                 version=event.version,
-                from_stage=event.from_stage,
-                to_stage=event.to_stage,
+                from_target=event.from_target,
+                to_target=event.to_target,
                 by_promobot=True,
                 actor=event.actor,
                 requested_by=request.requested_by if request else None,
@@ -193,7 +194,7 @@ def _outside_changes(
         move = latest.get((version.model, version.version))
         if (
             move is not None
-            and move.to_stage == version.stage
+            and move.to_target == version.stage
             and version.updated_at <= move.at + CLOCK_TOLERANCE
         ):
             continue  # promobot's own move (already listed from the decision log)
@@ -202,7 +203,7 @@ def _outside_changes(
                 at=version.updated_at,
                 model=version.model,
                 version=version.version,
-                to_stage=version.stage,
+                to_target=version.stage,
                 by_promobot=False,
                 registered=version.created_at > since,
             )
@@ -213,14 +214,14 @@ def _outside_changes(
 def _production(
     versions: Sequence[ModelVersion],
     latest: Mapping[tuple[str, int], DecisionEvent],
-    requests: Mapping[int, PromotionRequest],
+    requests: Mapping[int, RequestView],
 ) -> list[ProductionVersion]:
     found = []
     for version in sorted(versions, key=lambda v: v.version, reverse=True):
         if version.stage != Stage.PRODUCTION:
             continue
         move = latest.get((version.model, version.version))
-        if move is None or move.to_stage != Stage.PRODUCTION:
+        if move is None or move.to_target != Stage.PRODUCTION:
             found.append(ProductionVersion(version.version, version.updated_at, by_promobot=False))
             continue
         request = requests.get(move.request_id) if move.request_id else None

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from bot.domain.digest.model import CLOCK_TOLERANCE, Digest, DigestInputs, assemble_digest
 from bot.domain.rules import DomainContext
+from bot.domain.views import RequestView, request_views
 from bot.stages import Stage
 from storage import digest_queries, queries
 
@@ -43,7 +44,7 @@ class DigestService:
             expired = digest_queries.list_expired_requests(
                 session=session, after=since, until=as_of
             )
-            in_production = [e for e in latest_moves if e.to_stage == Stage.PRODUCTION]
+            in_production = [e for e in latest_moves if e.to_target == Stage.PRODUCTION]
             request_ids = {
                 e.request_id for e in [*in_production, *recent_moves] if e.request_id is not None
             }
@@ -53,8 +54,8 @@ class DigestService:
             versions=versions,
             latest_moves=latest_moves,
             recent_moves=recent_moves,
-            open_requests=open_requests,
-            expired=expired,
-            requests=requests,
+            open_requests=request_views(open_requests),
+            expired=request_views(expired),
+            requests={number: RequestView.of(r) for number, r in requests.items()},
         )
         return assemble_digest(inputs, as_of=as_of, since=since, first=first)

@@ -7,8 +7,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
-
 from bot.domain.digest.schedule import (
     DigestSchedule,
     check_crontab,
@@ -19,6 +17,7 @@ from bot.domain.digest.schedule import (
 from bot.domain.rules import DomainContext
 from storage import digest_queries
 from storage.digest_models import DigestSlot, DigestSubscription, SlotStatus
+from storage.errors import AlreadyRecordedError
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +162,7 @@ class ScheduleService:
         try:
             with self._ctx.unit_of_work() as session:
                 digest_queries.add_slot(session=session, slot=slot)
-        except IntegrityError:
+        except AlreadyRecordedError:
             return None
         return slot.id
 

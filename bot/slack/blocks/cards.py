@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain.results import CardDetails, Decision, Metrics
+from bot.domain.views import RequestView
 from bot.slack import mrkdwn as md
 from bot.slack.blocks import (
     ACTION_APPROVE,
@@ -14,14 +15,14 @@ from bot.slack.blocks import (
     context,
     section,
 )
-from storage.models import PromotionRequest, RequestKind, RequestStatus
+from storage.models import RequestKind, RequestStatus
 
 Message = dict[str, Any]
 
 _TITLES = {
-    RequestKind.PROMOTE: "Promotion to Production",
-    RequestKind.DEMOTE: "Production version leaving Production",
-    RequestKind.ROLLBACK: "Rollback of Production",
+    RequestKind.PROMOTE: "Promotion to {to}",
+    RequestKind.DEMOTE: "Version leaving {from_}",
+    RequestKind.ROLLBACK: "Rollback of {to}",
 }
 _STATUS_LINE = {
     RequestStatus.APPLIED: ":white_check_mark: *Approved and applied* by {who} {when}.",
@@ -34,12 +35,30 @@ _STATUS_LINE = {
 }
 
 
-def request_summary(request: PromotionRequest) -> str:
+def request_summary(request: RequestView) -> str:
     """One line: `#12 *model* v3: Staging → Production, requested by @ann`."""
     return (
         f"#{request.id} {md.model_ref(request.model_name, request.version)}: "
-        f"{request.from_stage} → {request.to_stage}, requested by {md.user(request.requested_by)}"
+        f"{from_label(request)} → {request.to_target}, requested by "
+        f"{md.user(request.requested_by)}"
     )
+
+
+def from_label(request: RequestView) -> str:
+    """Where the version was when the request was filed; alias mode may say `no alias`."""
+    return request.from_target or "no alias"
+
+
+def is_alias_target(label: str) -> bool:
+    return label.startswith("@")
+
+
+def displaced_text(label: str, versions: tuple[int, ...]) -> str:
+    """`today's Production v1 will be archived` or `v4 loses @champion`, for cards."""
+    listed = ", ".join(f"v{v}" for v in versions)
+    if is_alias_target(label):
+        return f"{listed} loses {label}"
+    return f"today's {label} {listed} will be archived"
 
 
 def approval_card(details: CardDetails) -> Message:
@@ -68,9 +87,14 @@ def decided_card(decision: Decision) -> Message:
     when = md.date(request.decided_at or request.expires_at)
     line = _STATUS_LINE[RequestStatus(request.status)].format(who=who, when=when)
     blocks.append(section(line))
-    if decision.archived:
-        archived = ", ".join(f"v{v}" for v in decision.archived)
-        blocks.append(context(f"Archived: {archived}."))
+    if decision.displaced:
+        listed = ", ".join(f"v{v}" for v in decision.displaced)
+        to = request.to_target
+        blocks.append(
+            context(
+                f"{to} taken from: {listed}." if is_alias_target(to) else f"Archived: {listed}."
+            )
+        )
     if decision.detail:
         blocks.append(context(f"Why: {md.escape(decision.detail)}"))
     if request.status == RequestStatus.FAILED:
@@ -84,20 +108,25 @@ def decided_card(decision: Decision) -> Message:
     return {"text": _fallback(request, str(request.status)), "blocks": blocks}
 
 
-def _header(request: PromotionRequest) -> list[Block]:
-    title = _TITLES.get(RequestKind(request.kind), "Registry change")
+def _header(request: RequestView) -> list[Block]:
+    title = _TITLES.get(RequestKind(request.kind), "Registry change").format(
+        to=request.to_target, from_=from_label(request)
+    )
     lines = [
         f"*{title}* · request #{request.id}",
         f"{md.model_ref(request.model_name, request.version)}: "
-        f"*{request.from_stage}* → *{request.to_stage}*",
+        f"*{from_label(request)}* → *{request.to_target}*",
         f"Requested by {md.user(request.requested_by)} {md.date(request.created_at)}",
     ]
-    archive = request.archive_version_list
-    if archive:
-        listed = ", ".join(f"v{v}" for v in archive)
-        lines.append(f"On approval, today's Production {listed} will be archived.")
+    if request.displaced:
+        lines.append(f"On approval, {displaced_text(request.to_target, request.displaced)}.")
     elif request.kind == RequestKind.DEMOTE:
-        lines.append(":warning: This takes production down: no version will be in Production.")
+        gone = (
+            f"no version will hold {from_label(request)}"
+            if is_alias_target(from_label(request))
+            else f"no version will be in {from_label(request)}"
+        )
+        lines.append(f":warning: This takes production down: {gone}.")
     return [section("\n".join(lines))]
 
 
@@ -116,10 +145,12 @@ def _evidence(details: CardDetails) -> list[Block]:
                 f"*Description:* {description}"
             )
         )
+    to = details.request.to_target
     for version, metrics in details.production:
-        blocks.append(section(f"*Production now v{version.version}*: {_metrics(metrics)}"))
-    if not details.production and details.request.to_stage == "Production":
-        blocks.append(context("Nothing is in Production yet."))
+        blocks.append(section(f"*{to} now v{version.version}*: {_metrics(metrics)}"))
+    if not details.production and details.request.kind != RequestKind.DEMOTE:
+        empty = f"No version holds {to} yet." if is_alias_target(to) else f"Nothing is in {to} yet."
+        blocks.append(context(empty))
     if details.ui_url:
         blocks.append(
             context(f"<{details.ui_url}|Open v{details.request.version} in the MLflow UI>")
@@ -132,7 +163,7 @@ def _metrics(metrics: Metrics) -> str:
 
 
 def _button(
-    label: str, action_id: str, request: PromotionRequest, style: str, confirm: bool = False
+    label: str, action_id: str, request: RequestView, style: str, confirm: bool = False
 ) -> Block:
     button: Block = {
         "type": "button",
@@ -147,7 +178,7 @@ def _button(
             "text": {
                 "type": "plain_text",
                 # No model name here: plain_text cannot be escaped, so user text stays out.
-                "text": f"Version {request.version} goes to {request.to_stage} now.",
+                "text": f"Version {request.version} goes to {request.to_target} now.",
             },
             "confirm": {"type": "plain_text", "text": label},
             "deny": {"type": "plain_text", "text": "Back"},
@@ -155,9 +186,9 @@ def _button(
     return button
 
 
-def _fallback(request: PromotionRequest, state: str) -> str:
+def _fallback(request: RequestView, state: str) -> str:
     return md.truncate(
         f"Request #{request.id}: {md.escape(request.model_name)} v{request.version} "
-        f"{request.from_stage} → {request.to_stage} ({state})",
+        f"{from_label(request)} → {request.to_target} ({state})",
         300,
     )

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 
 from bot.domain.digest.model import Change, Digest, ModelDigest, ProductionVersion
 from bot.domain.digest.subscriptions import Subscribed, Unsubscribed
+from bot.domain.views import RequestView
 from bot.slack import mrkdwn as md
 from bot.slack.blocks import Block, context, section
 from bot.slack.blocks.cards import request_summary
 from bot.slack.blocks.packing import Message, Part, pack_sections, split_messages
-from storage.models import PromotionRequest
 
 TITLE = "Registry digest"
 _INDENT = "      "
@@ -105,10 +105,9 @@ def _change(change: Change) -> str:
     when = md.date(change.at)
     if not change.by_promobot:
         what = "registered" if change.registered else "updated"
-        return (
-            f"• {when} {ref}: {what}, now in *{md.escape(change.to_stage)}* (made outside promobot)"
-        )
-    move = f"{md.escape(change.from_stage)} → *{md.escape(change.to_stage)}*"
+        now_in = md.escape(change.to_target)
+        return f"• {when} {ref}: {what}, now in *{now_in}* (made outside promobot)"
+    move = f"{md.escape(change.from_target)} → *{md.escape(change.to_target)}*"
     if change.request_id is not None and change.requested_by is not None:
         who = (
             f"requested by {md.user(change.requested_by)}, approved by "
@@ -154,10 +153,10 @@ def _production(version: ProductionVersion) -> str:
     return f"*v{version.version}* since {when} (by {md.user(version.requested_by or '?')})"
 
 
-def _open_request(request: PromotionRequest, as_of: datetime) -> str:
+def _open_request(request: RequestView, as_of: datetime) -> str:
     return (
-        f"{_INDENT}Open #{request.id}: v{request.version} {md.escape(request.from_stage)} → "
-        f"{md.escape(request.to_stage)} · *{md.escape(request.status)}* · requested by "
+        f"{_INDENT}Open #{request.id}: v{request.version} {md.escape(request.from_target)} → "
+        f"{md.escape(request.to_target)} · *{md.escape(request.status)}* · requested by "
         f"{md.user(request.requested_by)} {age(as_of - request.created_at)} ago · "
         f"expires {md.date(request.expires_at)}"
     )

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 
 from bot.command_text import USAGE_LINES
 from bot.domain.results import History, ModelOverview, MoveApplied, VersionListing
+from bot.domain.views import RequestView
+from bot.registry.targets import ARCHIVED_LABEL, is_archived
 from bot.slack import mrkdwn as md
 from bot.slack.blocks import Block, context, section
-from bot.slack.blocks.cards import Message, request_summary
-from storage.models import PromotionRequest
+from bot.slack.blocks.cards import Message, is_alias_target, request_summary
 
 MAX_BLOCKS = 50
 _LINES_PER_SECTION = 12
@@ -23,19 +24,33 @@ def help_message(command: str) -> Message:
         f"`{command} churn-model 4 production`  (posts an approval card)",
         f"`{command} rollback churn-model`",
     ]
-    text = "*promobot* moves MLflow model versions between stages.\n" + "\n".join(lines)
+    text = "*promobot* moves MLflow model versions between stages or aliases.\n" + "\n".join(lines)
     return _message(text, [section(text), section("*Examples*\n" + "\n".join(examples))])
 
 
 def move_applied_message(move: MoveApplied) -> Message:
-    text = (
-        f"Model version '{move.version}' of model {md.model_ref(move.model)} transitioned to "
-        f"stage '{move.to_stage}' (was {move.from_stage}), by {md.user(move.actor)}."
-    )
+    ref = f"Model version '{move.version}' of model {md.model_ref(move.model)}"
+    if is_alias_target(move.to_target):
+        taken = ", ".join(f"v{v}" for v in move.displaced)
+        text = (
+            f"{ref} now has alias '{md.escape(move.to_target[1:])}'"
+            + (f" (taken from {taken})" if taken else "")
+            + f", by {md.user(move.actor)}."
+        )
+    elif move.to_target == ARCHIVED_LABEL:
+        text = (
+            f"{ref} archived: its aliases were removed and it is tagged promobot.archived, "
+            f"by {md.user(move.actor)}."
+        )
+    else:
+        text = (
+            f"{ref} transitioned to stage '{move.to_target}' (was {move.from_target}), "
+            f"by {md.user(move.actor)}."
+        )
     return _message(text, [section(text)])
 
 
-def request_filed_message(request: PromotionRequest, posted: bool) -> Message:
+def request_filed_message(request: RequestView, posted: bool) -> Message:
     where = "The approval card is in this channel" if posted else "No card could be posted"
     text = (
         f"Request {request_summary(request)}. {where}; someone else must approve it "
@@ -48,13 +63,14 @@ def version_listing_message(listing: VersionListing) -> Message:
     title = f"{md.model_ref(listing.model.name)}: {len(listing.versions)} version(s)"
     lines = []
     for v in listing.versions:
-        aliases = " ".join(f"@{md.escape(a)}" for a in v.aliases)
+        aliases = " ".join(f"*@{md.escape(a)}*" for a in v.aliases)
         metrics = listing.metrics.get(v.run_id or "")
         summary = md.metrics_summary(metrics) if metrics is not None else "no run metrics"
-        lines.append(
-            f"*v{v.version}* · *{v.stage}*{' · ' + aliases if aliases else ''} · "
-            f"created {md.date(v.created_at)} · {summary}"
-        )
+        if listing.mode == "aliases":
+            where = aliases or ("_archived_" if is_archived(v) else "no alias")
+        else:
+            where = f"*{v.stage}*{' · ' + aliases if aliases else ''}"
+        lines.append(f"*v{v.version}* · {where} · created {md.date(v.created_at)} · {summary}")
     if not lines:
         lines.append("_No versions registered yet._")
     tail = [_open_requests_text(listing.open_requests)]
@@ -66,8 +82,8 @@ def version_listing_message(listing: VersionListing) -> Message:
 def model_overview_message(models: Sequence[ModelOverview]) -> Message:
     title = f"{len(models)} registered model(s)"
     lines = [
-        f"{md.model_ref(m.name)} · Production: {_versions(m.production)} · "
-        f"Staging: {_versions(m.staging)}"
+        f"{md.model_ref(m.name)} · {md.escape(m.production_label)}: {_versions(m.production)} · "
+        f"{md.escape(m.staging_label)}: {_versions(m.staging)}"
         for m in models
     ] or ["_No registered models yet._"]
     return _message(title, [section(f"*{title}*"), *_sections(lines)])
@@ -76,8 +92,8 @@ def model_overview_message(models: Sequence[ModelOverview]) -> Message:
 def history_message(history: History) -> Message:
     title = f"Decisions for {md.model_ref(history.model)}, newest first"
     lines = [
-        f"{md.date(e.at)} · *{e.event}* · v{e.version} {e.from_stage} → {e.to_stage} · "
-        f"{md.user(e.actor)}"
+        f"{md.date(e.at)} · *{e.event}* · v{e.version} {md.escape(e.from_target or '–')} → "
+        f"{md.escape(e.to_target or '–')} · {md.user(e.actor)}"
         + (f" · #{e.request_id}" if e.request_id else "")
         + (f" · {md.escape(e.comment)}" if e.comment else "")
         for e in history.events
@@ -85,7 +101,7 @@ def history_message(history: History) -> Message:
     return _message(title, [section(title), *_sections(lines)])
 
 
-def pending_message(requests: Sequence[PromotionRequest]) -> Message:
+def pending_message(requests: Sequence[RequestView]) -> Message:
     if not requests:
         return _message("No open requests.", [section("No open requests.")])
     lines = [
@@ -95,7 +111,7 @@ def pending_message(requests: Sequence[PromotionRequest]) -> Message:
     return _message(title, [section(f"*{title}*"), *_sections(lines)])
 
 
-def _open_requests_text(requests: Sequence[PromotionRequest]) -> str:
+def _open_requests_text(requests: Sequence[RequestView]) -> str:
     if not requests:
         return "No open requests for this model."
     return "Open: " + "; ".join(f"{request_summary(r)} ({r.status})" for r in requests)
@@ -130,6 +146,6 @@ def _message(text: str, blocks: list[Block]) -> Message:
     return {"text": md.truncate(text, 300), "blocks": blocks}
 
 
-def cancelled_message(request: PromotionRequest) -> Message:
+def cancelled_message(request: RequestView) -> Message:
     text = f"Cancelled {request_summary(request)}. Nothing changed in the registry."
     return _message(text, [section(text)])

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from bot.domain.results import Decision, Outcome
+from bot.domain.views import RequestView
 from bot.errors import PromobotError, RequestClosedError
 from bot.slack import mrkdwn as md
-from storage.models import PromotionRequest, RequestStatus
+from storage.models import RequestStatus
 
 
 def error_notice(error: PromobotError) -> str:
@@ -15,7 +16,7 @@ def error_notice(error: PromobotError) -> str:
     return f":warning: {md.escape(error.message)}"
 
 
-def closed_notice(request: PromotionRequest) -> str:
+def closed_notice(request: RequestView) -> str:
     """`Request #12 was already approved by @bob (date). Nothing was changed.`"""
     if request.status == RequestStatus.EXPIRED:
         return (
@@ -39,8 +40,13 @@ def outcome_notice(decision: Decision) -> str:
             return closed_notice(request)
         case Outcome.FAILED:
             return (
-                f":warning: The registry change for #{request.id} failed: {detail}. "
-                "Nothing was applied; use Retry on the card when MLflow is back."
+                f":warning: The registry change for #{request.id} did not complete: {detail}. "
+                "Use Retry on the card when MLflow is back."
+            )
+        case Outcome.APPLIED:
+            return (
+                f":white_check_mark: #{request.id} had been applied after all: MLflow has the "
+                f"change{', ' + detail if detail else ''}. The card shows it."
             )
         case Outcome.STALE:
             return f":no_entry_sign: #{request.id} was not applied: {detail}. File a new request."

@@ -11,7 +11,7 @@ from mlflow import MlflowClient
 from bot.domain.digest.model import Change, Digest
 from bot.domain.results import RequestFiled
 from bot.domain.service import Promotions
-from bot.registry.mlflow_stages import MlflowStageRegistry
+from bot.registry.mlflow_registry import MlflowRegistry
 from bot.slack.blocks.as_text import message_as_text
 from bot.slack.blocks.digest import digest_messages
 from bot.stages import Stage
@@ -71,16 +71,16 @@ def test_digest_shows_promobot_and_outside_changes_since_the_last_digest(
 
     # Through promobot: a direct move, an approved Production request, a pending request,
     # and a request that expires.
-    promotions.requests.move(model="fraud", version=1, stage=Stage.STAGING, actor=REQUESTER)
-    promotions.requests.move(model="flip", version=1, stage=Stage.NONE, actor=REQUESTER)
+    promotions.requests.move(model="fraud", version=1, target=Stage.STAGING, actor=REQUESTER)
+    promotions.requests.move(model="flip", version=1, target=Stage.NONE, actor=REQUESTER)
     filed = promotions.requests.move(
-        model="churn", version=2, stage=Stage.PRODUCTION, actor=REQUESTER
+        model="churn", version=2, target=Stage.PRODUCTION, actor=REQUESTER
     )
     assert isinstance(filed, RequestFiled) and filed.request.id is not None
     churn_request = filed.request.id
     promotions.decisions.approve(request_id=churn_request, actor=APPROVER)
     expiring = promotions.requests.move(
-        model="stale-request", version=1, stage=Stage.PRODUCTION, actor=OTHER
+        model="stale-request", version=1, target=Stage.PRODUCTION, actor=OTHER
     )
     # Directly through MlflowClient, as the MLflow UI or a script would.
     mlflow_client.transition_model_version_stage("ranker", "1", "Production")
@@ -89,7 +89,7 @@ def test_digest_shows_promobot_and_outside_changes_since_the_last_digest(
     clock.advance(timedelta(hours=25))
     promotions.decisions.expire_overdue()
     pending = promotions.requests.move(
-        model="fraud", version=1, stage=Stage.PRODUCTION, actor=OTHER
+        model="fraud", version=1, target=Stage.PRODUCTION, actor=OTHER
     )
 
     digest = promotions.digests.build(channel=CHANNEL)
@@ -101,7 +101,7 @@ def test_digest_shows_promobot_and_outside_changes_since_the_last_digest(
     assert digest.summary.changes == len(digest.changes) == 7
 
     (promoted,) = _change(digest, "churn", 2)
-    assert promoted.by_promobot and (promoted.from_stage, promoted.to_stage) == (
+    assert promoted.by_promobot and (promoted.from_target, promoted.to_target) == (
         "Staging",
         "Production",
     )
@@ -111,17 +111,17 @@ def test_digest_shows_promobot_and_outside_changes_since_the_last_digest(
         churn_request,
     )
     (archived,) = _change(digest, "churn", 1)
-    assert archived.by_promobot and archived.to_stage == "Archived"
+    assert archived.by_promobot and archived.to_target == "Archived"
     (direct,) = _change(digest, "fraud", 1)
     assert direct.by_promobot and direct.actor == REQUESTER and direct.request_id is None
     (outside_move,) = _change(digest, "ranker", 1)
-    assert not outside_move.by_promobot and outside_move.to_stage == "Production"
+    assert not outside_move.by_promobot and outside_move.to_target == "Production"
     (outside_new,) = _change(digest, "ranker", 2)
     assert not outside_new.by_promobot and outside_new.registered
     assert _change(digest, "quiet", 1) == []  # untouched since the last digest
     flip_outside, flip_by_promobot = sorted(_change(digest, "flip", 1), key=lambda c: c.by_promobot)
-    assert flip_by_promobot.by_promobot and flip_by_promobot.to_stage == "None"
-    assert not flip_outside.by_promobot and flip_outside.to_stage == "Archived"
+    assert flip_by_promobot.by_promobot and flip_by_promobot.to_target == "None"
+    assert not flip_outside.by_promobot and flip_outside.to_target == "Archived"
 
     by_name = {m.name: m for m in digest.models}
     (churn_production,) = by_name["churn"].production
@@ -166,10 +166,10 @@ def test_next_digest_covers_only_what_changed_after_the_last_one(
 
     clock.advance(timedelta(minutes=5))
     assert promotions.digests.build(channel=CHANNEL).changes == ()
-    promotions.requests.move(model="churn", version=1, stage=Stage.NONE, actor=REQUESTER)
+    promotions.requests.move(model="churn", version=1, target=Stage.NONE, actor=REQUESTER)
     later = promotions.digests.build(channel=CHANNEL)
     assert not later.first and later.since == first.as_of
-    assert [(c.version, c.to_stage, c.by_promobot) for c in later.changes] == [(1, "None", True)]
+    assert [(c.version, c.to_target, c.by_promobot) for c in later.changes] == [(1, "None", True)]
 
 
 @pytest.mark.parametrize("models", [40, 400])
@@ -179,7 +179,7 @@ def test_registry_calls_do_not_grow_with_the_number_of_models(
     """A few bulk calls read the whole registry, however many models it has."""
     uri = bulk_registry(tmp_path / "bulk", models=models, versions=3)
     client = CountingClient(MlflowClient(tracking_uri=uri))
-    service = build_promotions(registry=MlflowStageRegistry(client))
+    service = build_promotions(registry=MlflowRegistry(client))
     digest = service.digests.build()
     assert digest.summary.models == models
     assert sum(len(m.staging) for m in digest.models) == models  # v2 of each is in Staging

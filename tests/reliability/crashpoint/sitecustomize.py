@@ -13,15 +13,15 @@ import signal
 _POINT = os.environ.get("PROMOBOT_TEST_CRASH_AT")
 
 if _POINT:
-    from bot.registry import mlflow_stages
+    from bot.registry import mlflow_registry
 
-    _original = mlflow_stages.MlflowStageRegistry.transition
+    _original = mlflow_registry.MlflowRegistry.move
 
-    def _transition(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def _move(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         if _POINT == "before_registry":
             os.kill(os.getpid(), signal.SIGKILL)
         _original(self, *args, **kwargs)
         if _POINT == "after_registry":
             os.kill(os.getpid(), signal.SIGKILL)
 
-    mlflow_stages.MlflowStageRegistry.transition = _transition  # type: ignore[method-assign]
+    mlflow_registry.MlflowRegistry.move = _move  # type: ignore[method-assign]

@@ -1,8 +1,9 @@
-"""MlflowStageRegistry against a real MLflow sqlite registry in a temporary folder."""
+"""MlflowRegistry against a real MLflow sqlite registry in a temporary folder."""
 
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 import pytest
 from mlflow import MlflowClient
@@ -13,9 +14,10 @@ from bot.errors import (
     RegistryUnavailableError,
     VersionNotFoundError,
 )
-from bot.registry import mlflow_stages
-from bot.registry.mlflow_stages import MlflowStageRegistry
+from bot.registry import mlflow_registry
+from bot.registry.mlflow_registry import MlflowRegistry
 from bot.registry.protocol import ModelVersion
+from bot.registry.targets import stage_target
 from bot.stages import Stage
 from tests.conftest import free_port
 from tests.factories import make_version, stage_of
@@ -33,7 +35,7 @@ DECOYS = ["xA_y", "x%Zy", "it_s _both_", "a_b", "trail", "its", "<!channel"]
 
 
 def test_list_versions_returns_exactly_the_versions_of_hostile_names_newest_first(
-    registry: MlflowStageRegistry, mlflow_client: MlflowClient
+    registry: MlflowRegistry, mlflow_client: MlflowClient
 ) -> None:
     created: dict[str, list[int]] = {}
     for count, name in enumerate([*DECOYS, *HOSTILE_NAMES], start=1):
@@ -46,7 +48,7 @@ def test_list_versions_returns_exactly_the_versions_of_hostile_names_newest_firs
 
 
 def test_percent_and_underscore_are_literal_not_wildcards(
-    registry: MlflowStageRegistry, mlflow_client: MlflowClient
+    registry: MlflowRegistry, mlflow_client: MlflowClient
 ) -> None:
     make_version(mlflow_client, "xA_y")
     make_version(mlflow_client, "x%Zy")
@@ -58,7 +60,7 @@ def test_percent_and_underscore_are_literal_not_wildcards(
 
 
 def test_version_fields_come_from_the_registry(
-    registry: MlflowStageRegistry, mlflow_client: MlflowClient
+    registry: MlflowRegistry, mlflow_client: MlflowClient
 ) -> None:
     make_version(mlflow_client, "churn", metrics={"auc": 0.8}, description="first try")
     make_version(mlflow_client, "churn", stage="Staging")
@@ -74,7 +76,7 @@ def test_version_fields_come_from_the_registry(
 
 
 def test_aliases_are_read_from_the_registered_model(
-    registry: MlflowStageRegistry, mlflow_client: MlflowClient
+    registry: MlflowRegistry, mlflow_client: MlflowClient
 ) -> None:
     name = 'it\'s "both"'
     for _ in range(3):
@@ -88,12 +90,12 @@ def test_aliases_are_read_from_the_registered_model(
     assert by_number == {3: ("challenger",), 2: ("champion", "shadow"), 1: ()}
     assert registry.get_version(name, 2).aliases == ("champion", "shadow")
     assert registry.get_model(name).aliases == {"champion": 2, "shadow": 2, "challenger": 3}
-    listed = {(v.model, v.version): v.aliases for v in registry.list_all_versions()}
+    listed = {(v.model, v.version): v.aliases for v in registry.all_models_and_versions()[1]}
     assert listed[(name, 3)] == ("challenger",)
 
 
 def test_unknown_model_suggests_close_names(
-    registry: MlflowStageRegistry, mlflow_client: MlflowClient
+    registry: MlflowRegistry, mlflow_client: MlflowClient
 ) -> None:
     for name in ["churn-model", "Churn-Model-V2", "fraud"]:
         make_version(mlflow_client, name)
@@ -107,7 +109,7 @@ def test_unknown_model_suggests_close_names(
 
 
 def test_unknown_model_without_close_names_gives_no_hint(
-    registry: MlflowStageRegistry, mlflow_client: MlflowClient
+    registry: MlflowRegistry, mlflow_client: MlflowClient
 ) -> None:
     make_version(mlflow_client, "fraud")
 
@@ -119,7 +121,7 @@ def test_unknown_model_without_close_names_gives_no_hint(
 
 
 def test_unknown_version_lists_the_versions_that_exist(
-    registry: MlflowStageRegistry, mlflow_client: MlflowClient
+    registry: MlflowRegistry, mlflow_client: MlflowClient
 ) -> None:
     for _ in range(3):
         make_version(mlflow_client, "it's")
@@ -131,47 +133,47 @@ def test_unknown_version_lists_the_versions_that_exist(
     assert "Versions that exist: 1, 2, 3." in raised.value.message
 
 
-def test_version_of_unknown_model_is_a_model_error(registry: MlflowStageRegistry) -> None:
+def test_version_of_unknown_model_is_a_model_error(registry: MlflowRegistry) -> None:
     with pytest.raises(ModelNotFoundError):
         registry.get_version("ghost", 1)
 
 
-def test_transition_with_archive_existing_archives_the_previous_production(
-    registry: MlflowStageRegistry, mlflow_client: MlflowClient
+def test_a_move_to_production_archives_the_versions_it_displaces(
+    registry: MlflowRegistry, mlflow_client: MlflowClient
 ) -> None:
     make_version(mlflow_client, "m", stage="Production")
     make_version(mlflow_client, "m", stage="Staging")
 
-    registry.transition("m", 2, Stage.PRODUCTION, archive_existing=True)
+    registry.move(registry.get_version("m", 2), PRODUCTION, displace=[1])
 
     assert stage_of(mlflow_client, "m", 1) == "Archived"
     assert stage_of(mlflow_client, "m", 2) == "Production"
 
 
-def test_transition_without_archive_existing_leaves_other_versions_alone(
-    registry: MlflowStageRegistry, mlflow_client: MlflowClient
+def test_a_move_to_staging_leaves_other_versions_alone(
+    registry: MlflowRegistry, mlflow_client: MlflowClient
 ) -> None:
     make_version(mlflow_client, "m", stage="Staging")
     make_version(mlflow_client, "m")
 
-    registry.transition("m", 2, Stage.STAGING, archive_existing=False)
+    registry.move(registry.get_version("m", 2), STAGING, displace=[])
 
     assert [v.stage for v in registry.list_versions("m")] == [Stage.STAGING, Stage.STAGING]
 
 
-def test_transition_of_a_missing_version_raises_version_not_found(
-    registry: MlflowStageRegistry, mlflow_client: MlflowClient
+def test_a_move_of_a_missing_version_raises_version_not_found(
+    registry: MlflowRegistry, mlflow_client: MlflowClient
 ) -> None:
     make_version(mlflow_client, "m")
 
     with pytest.raises(VersionNotFoundError) as raised:
-        registry.transition("m", 9, Stage.STAGING, archive_existing=False)
+        registry.move(_version("m", 9), STAGING, displace=[])
 
     assert raised.value.existing == [1]
 
 
 def test_record_decision_sets_tags_and_none_deletes_one(
-    registry: MlflowStageRegistry, mlflow_client: MlflowClient
+    registry: MlflowRegistry, mlflow_client: MlflowClient
 ) -> None:
     make_version(mlflow_client, "m")
     mlflow_client.set_model_version_tag("m", "1", "promobot.approved_by", "U_OLD")
@@ -194,7 +196,7 @@ def test_record_decision_sets_tags_and_none_deletes_one(
 
 
 def test_record_decision_on_a_missing_version_raises_version_not_found(
-    registry: MlflowStageRegistry, mlflow_client: MlflowClient
+    registry: MlflowRegistry, mlflow_client: MlflowClient
 ) -> None:
     make_version(mlflow_client, "m")
 
@@ -203,7 +205,7 @@ def test_record_decision_on_a_missing_version_raises_version_not_found(
 
 
 def test_a_tag_mlflow_rejects_becomes_registry_refused(
-    registry: MlflowStageRegistry, mlflow_client: MlflowClient
+    registry: MlflowRegistry, mlflow_client: MlflowClient
 ) -> None:
     make_version(mlflow_client, "m")
 
@@ -214,7 +216,7 @@ def test_a_tag_mlflow_rejects_becomes_registry_refused(
 
 
 def test_run_metrics_reads_latest_values_and_skips_missing_runs(
-    registry: MlflowStageRegistry, mlflow_client: MlflowClient
+    registry: MlflowRegistry, mlflow_client: MlflowClient
 ) -> None:
     make_version(mlflow_client, "m", metrics={"auc": 0.81, "f1": 0.5})
     make_version(mlflow_client, "m", metrics={"auc": 0.9})
@@ -227,15 +229,15 @@ def test_run_metrics_reads_latest_values_and_skips_missing_runs(
     assert metrics == {first.run_id: {"auc": 0.81, "f1": 0.5}, second.run_id: {"auc": 0.93}}
 
 
-def test_run_metrics_of_no_runs_is_empty(registry: MlflowStageRegistry) -> None:
+def test_run_metrics_of_no_runs_is_empty(registry: MlflowRegistry) -> None:
     assert registry.run_metrics(["", ""]) == {}
 
 
 def test_listings_follow_every_page(
-    registry: MlflowStageRegistry, mlflow_client: MlflowClient, monkeypatch: pytest.MonkeyPatch
+    registry: MlflowRegistry, mlflow_client: MlflowClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(mlflow_stages, "_PAGE_SIZE_MODELS", 2)
-    monkeypatch.setattr(mlflow_stages, "_PAGE_SIZE_VERSIONS", 2)
+    monkeypatch.setattr(mlflow_registry, "_PAGE_SIZE_MODELS", 2)
+    monkeypatch.setattr(mlflow_registry, "_PAGE_SIZE_VERSIONS", 2)
     for model in ["a", "b", "c", "d", "e"]:
         make_version(mlflow_client, model)
     for _ in range(5):
@@ -250,11 +252,11 @@ def test_listings_follow_every_page(
         'it\'s "both"',
     ]
     assert [v.version for v in registry.list_versions('it\'s "both"')] == [5, 4, 3, 2, 1]
-    assert len(registry.list_all_versions()) == 10
+    assert len(registry.all_models_and_versions()[1]) == 10
 
 
 def test_all_models_and_versions_lists_each_once_with_aliases(
-    registry: MlflowStageRegistry, mlflow_client: MlflowClient
+    registry: MlflowRegistry, mlflow_client: MlflowClient
 ) -> None:
     """Models without versions are listed too; versions carry their model's aliases."""
     make_version(mlflow_client, "churn")
@@ -276,7 +278,7 @@ def test_unreachable_registry_raises_registry_unavailable(
 ) -> None:
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
-    dead = MlflowStageRegistry.from_uri(f"http://127.0.0.1:{free_port()}")
+    dead = MlflowRegistry.from_uri(f"http://127.0.0.1:{free_port()}")
 
     with pytest.raises(RegistryUnavailableError):
         dead.ping()
@@ -284,13 +286,13 @@ def test_unreachable_registry_raises_registry_unavailable(
     with pytest.raises(RegistryUnavailableError):
         dead.get_model("m")
     with pytest.raises(RegistryUnavailableError):
-        dead.transition("m", 1, Stage.PRODUCTION, archive_existing=True)
+        dead.move(_version("m", 1), PRODUCTION, displace=[])
 
 
 def test_a_listing_reuses_the_models_aliases_within_the_cache_time(
     tracking_uri: str, mlflow_client: MlflowClient
 ) -> None:
-    cached = MlflowStageRegistry.from_uri(tracking_uri, model_cache_seconds=60)
+    cached = MlflowRegistry.from_uri(tracking_uri, model_cache_seconds=60)
     for _ in range(2):
         make_version(mlflow_client, "churn")
     mlflow_client.set_registered_model_alias("churn", "champion", "1")
@@ -310,7 +312,7 @@ def test_a_listing_reuses_the_models_aliases_within_the_cache_time(
 
 
 def test_cached_aliases_expire(tracking_uri: str, mlflow_client: MlflowClient) -> None:
-    cached = MlflowStageRegistry.from_uri(tracking_uri, model_cache_seconds=0.2)
+    cached = MlflowRegistry.from_uri(tracking_uri, model_cache_seconds=0.2)
     make_version(mlflow_client, "churn")
     assert _aliases(cached.model_versions("churn")[1]) == {1: ()}
     mlflow_client.set_registered_model_alias("churn", "champion", "1")
@@ -321,7 +323,7 @@ def test_cached_aliases_expire(tracking_uri: str, mlflow_client: MlflowClient) -
 
 
 def test_without_a_cache_every_listing_reads_the_aliases(
-    registry: MlflowStageRegistry, mlflow_client: MlflowClient
+    registry: MlflowRegistry, mlflow_client: MlflowClient
 ) -> None:
     make_version(mlflow_client, "churn")
     assert _aliases(registry.model_versions("churn")[1]) == {1: ()}
@@ -333,7 +335,7 @@ def test_without_a_cache_every_listing_reads_the_aliases(
 def test_a_model_deleted_outside_is_noticed_despite_the_cache(
     tracking_uri: str, mlflow_client: MlflowClient
 ) -> None:
-    cached = MlflowStageRegistry.from_uri(tracking_uri, model_cache_seconds=60)
+    cached = MlflowRegistry.from_uri(tracking_uri, model_cache_seconds=60)
     make_version(mlflow_client, "churn")
     cached.model_versions("churn")
     mlflow_client.delete_registered_model("churn")
@@ -344,3 +346,13 @@ def test_a_model_deleted_outside_is_noticed_despite_the_cache(
 
 def _aliases(versions: list[ModelVersion]) -> dict[int, tuple[str, ...]]:
     return {v.version: v.aliases for v in versions}
+
+
+PRODUCTION = stage_target(Stage.PRODUCTION)
+STAGING = stage_target(Stage.STAGING)
+
+
+def _version(model: str, number: int) -> ModelVersion:
+    """A version as the domain would hold it, for calls that need one MLflow lacks."""
+    epoch = datetime(2026, 1, 1, tzinfo=UTC)
+    return ModelVersion(model, number, Stage.NONE, created_at=epoch, updated_at=epoch)
