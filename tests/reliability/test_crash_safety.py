@@ -86,7 +86,7 @@ def test_sigkill_mid_approval_is_settled_on_restart(
         update = fake_slack.wait_for("chat.update", timeout=30)[0]
         labels = [b["text"]["text"] for b in buttons(update.body["blocks"])]
         if point == "before_registry":
-            assert labels == ["Retry"]  # failed, with a way to retry
+            assert labels == ["Retry", "Reject"]  # failed: retry it, or close it
             restarted.slack.click("U0BOB", "promobot_retry", request_id)
             fake_slack.wait_for("chat.update", count=2, timeout=30)
             restarted.slack.click("U0CAT", "promobot_retry", request_id, tag="late-retry")

@@ -67,7 +67,10 @@ def test_commands_answer_within_three_seconds_and_retry_applies_once_after_outag
 
         served.slack.click("U0BOB", "promobot_approve", request_id, tag="during")
         failed_card = served.fake.wait_for("chat.update", timeout=15)[0]
-        assert [b["text"]["text"] for b in buttons(failed_card.body["blocks"])] == ["Retry"]
+        assert [b["text"]["text"] for b in buttons(failed_card.body["blocks"])] == [
+            "Retry",
+            "Reject",
+        ]
         notice = served.fake.wait_for("response_url", lambda c: c.path.endswith("/during"))[0]
         assert "failed" in notice.body["text"] and "Retry" in notice.body["text"]
 

@@ -10,14 +10,15 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from bot.errors import RegistryUnavailableError
 from bot.jobs.sweeper import settle_requests
+from bot.registry.entities import ModelVersion
 from bot.registry.mlflow_registry import MlflowRegistry
-from bot.stages import Stage
+from bot.registry.targets import Target
 from storage import queries
 from storage.models import RequestStatus
 from tests.conftest import Served, make_settings, seed_model
@@ -27,12 +28,12 @@ REQUESTER, APPROVER = "U0ANN", "U0BOB"
 
 
 class RegistryDownForTransitions:
-    """The real registry, except that every stage change fails as if MLflow were down."""
+    """The real registry, except that every move fails as if MLflow were down."""
 
     def __init__(self, inner: MlflowRegistry) -> None:
         self._inner = inner
 
-    def transition(self, name: str, version: int, stage: Stage, *, archive_existing: bool) -> None:
+    def move(self, version: ModelVersion, target: Target, *, displace: Sequence[int]) -> None:
         raise RegistryUnavailableError("connection refused")
 
     def __getattr__(self, name: str) -> Any:
@@ -141,7 +142,7 @@ def test_retry_on_failed_request_works_after_restart(
     before.slack.click(APPROVER, "promobot_approve", str(request_id))
     failed_card = before.fake.wait_for("chat.update")[0]
     retry = buttons(failed_card.body["blocks"])
-    assert [b["action_id"] for b in retry] == ["promobot_retry"]
+    assert [b["action_id"] for b in retry] == ["promobot_retry", "promobot_reject"]
     assert _request(before, request_id).status == RequestStatus.FAILED
     assert stage_of(mlflow_client, "churn", 2) == "Staging"
 

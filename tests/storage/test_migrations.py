@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import Column, Integer, MetaData, String, Table, inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from storage import queries
 from storage.db import UnitOfWork, create_db_engine, init_db
-from storage.models import PromotionRequest
+from storage.types import UTCDateTime
 
 POSTGRES_URL = os.environ.get("PROMOBOT_TEST_POSTGRES_URL")
 
@@ -66,31 +66,69 @@ def test_upgrade_is_idempotent(empty_engine: Engine) -> None:
 
 
 def test_upgrade_from_previous_schema_keeps_the_data(empty_engine: Engine) -> None:
-    """promobot 0.1 created its tables with create_all and had no alembic_version table."""
-    SQLModel.metadata.create_all(
-        empty_engine,
-        tables=[
-            SQLModel.metadata.tables["promotion_request"],
-            SQLModel.metadata.tables["decision_event"],
-        ],
+    """promobot 0.1 created its tables with create_all and had no alembic_version table.
+
+    Its schema is written out here as it was (stage columns, no heartbeat), since today's
+    models have moved on.
+    """
+    old = MetaData()
+    Table(
+        "promotion_request",
+        old,
+        Column("id", Integer, primary_key=True),
+        Column("kind", String, nullable=False),
+        Column("model_name", String, nullable=False, index=True),
+        Column("version", Integer, nullable=False),
+        *(
+            Column(name, String, nullable=False)
+            for name in ("from_stage", "to_stage", "archive_versions", "requested_by")
+        ),
+        Column("created_at", UTCDateTime(), nullable=False),
+        Column("expires_at", UTCDateTime(), nullable=False),
+        Column("status", String, nullable=False, index=True),
+        Column("decided_by", String),
+        Column("decided_at", UTCDateTime()),
+        Column("channel_id", String),
+        Column("message_ts", String),
+        Column("comment", String, nullable=False),
+        Column("open_model", String, unique=True),
     )
+    Table(
+        "decision_event",
+        old,
+        Column("id", Integer, primary_key=True),
+        Column("at", UTCDateTime(), nullable=False, index=True),
+        Column("event", String, nullable=False, index=True),
+        Column("actor", String, nullable=False),
+        Column("model_name", String, nullable=False, index=True),
+        Column("version", Integer, nullable=False),
+        *(Column(name, String, nullable=False) for name in ("from_stage", "to_stage")),
+        Column("request_id", Integer, index=True),
+        Column("comment", String, nullable=False),
+    )
+    old.create_all(empty_engine)
     now = datetime(2026, 11, 24, 9, tzinfo=UTC)
-    with UnitOfWork(empty_engine)() as session:
-        queries.add_request(
-            session=session,
-            request=PromotionRequest(
-                kind="promote",
-                model_name="churn",
-                version=2,
-                from_target="Staging",
-                to_target="Production",
-                requested_by="U0ANN",
-                created_at=now,
-                expires_at=now,
-            ),
+    with empty_engine.begin() as connection:
+        connection.execute(
+            old.tables["promotion_request"].insert(),
+            {
+                "kind": "promote",
+                "model_name": "churn",
+                "version": 2,
+                "from_stage": "Staging",
+                "to_stage": "Production",
+                "archive_versions": "1",
+                "requested_by": "U0ANN",
+                "created_at": now,
+                "expires_at": now,
+                "status": "pending",
+                "comment": "",
+                "open_model": "churn",
+            },
         )
     init_db(empty_engine)
     with UnitOfWork(empty_engine)() as session:
         kept = queries.get_open_request(session=session, model_name="churn")
     assert kept is not None and kept.version == 2 and kept.created_at == now
+    assert (kept.from_target, kept.to_target, kept.displaced) == ("Staging", "Production", (1,))
     assert _schema_differences(empty_engine) == []

@@ -43,6 +43,7 @@ def _event(
     version: int = 1,
     kind: EventKind = EventKind.APPLIED,
     to_target: str = "Production",
+    from_target: str = "Staging",
 ) -> DecisionEvent:
     return DecisionEvent(
         at=at,
@@ -50,7 +51,7 @@ def _event(
         actor="U_BOB",
         model_name=model,
         version=version,
-        from_target="Staging",
+        from_target=from_target,
         to_target=to_target,
     )
 
@@ -246,7 +247,7 @@ def test_request_events_are_listed_in_the_order_they_happened(engine: Engine) ->
     assert [e.event for e in events] == ["requested", "approved", "applied"]
 
 
-def test_production_history_lists_applied_production_versions_newest_first(
+def test_production_history_lists_versions_moved_to_or_displaced_from_production_newest_first(
     engine: Engine,
 ) -> None:
     hour = timedelta(hours=1)
@@ -260,13 +261,22 @@ def test_production_history_lists_applied_production_versions_newest_first(
             _event(T0 + 5 * hour, version=1),
             _event(T0 + 6 * hour, version=9, model="other"),
             _event(T0 + 7 * hour, version=5, to_target="Staging"),
+            # A version that served before promobot, displaced by its first move:
+            _event(T0 + 8 * hour, version=4, from_target="Production", to_target="Archived"),
+            _event(T0 + 9 * hour, version=6, from_target="@champion", to_target=""),
         ]:
             queries.add_event(session=session, event=event)
 
     with Session(engine) as session:
-        history = queries.production_history(session=session, model_name="churn")
+        history = queries.production_history(
+            session=session, model_name="churn", production="Production"
+        )
+        champions = queries.production_history(
+            session=session, model_name="churn", production="@champion"
+        )
 
-    assert history == [1, 2, 1]
+    assert history == [4, 1, 2, 1]
+    assert champions == [6]
 
 
 def test_open_requests_include_approved_and_failed_but_not_closed(engine: Engine) -> None:

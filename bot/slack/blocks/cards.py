@@ -102,9 +102,15 @@ def decided_card(decision: Decision) -> Message:
             {
                 "type": "actions",
                 "block_id": f"request_{request.id}",
-                "elements": [_button("Retry", ACTION_RETRY, request, "primary")],
+                "elements": [
+                    _button("Retry", ACTION_RETRY, request, "primary"),
+                    # A failed request must not hold its model forever: an approver closes it
+                    # (the requester's click withdraws it), after MLflow is read once more.
+                    _button("Reject", ACTION_REJECT, request, "danger"),
+                ],
             }
         )
+        blocks.append(context(f"If nobody acts, it expires {md.date(request.expires_at)}."))
     return {"text": _fallback(request, str(request.status)), "blocks": blocks}
 
 

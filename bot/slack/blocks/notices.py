@@ -40,7 +40,7 @@ def outcome_notice(decision: Decision) -> str:
             return closed_notice(request)
         case Outcome.FAILED:
             return (
-                f":warning: The registry change for #{request.id} did not complete: {detail}. "
+                f":warning: The registry change for #{request.id} failed: {detail}. "
                 "Use Retry on the card when MLflow is back."
             )
         case Outcome.APPLIED:
