@@ -7,6 +7,7 @@ from bot.command_text import parse_version
 from bot.domain.results import MoveApplied, RequestFiled
 from bot.domain.service import Promotions
 from bot.errors import UsageError
+from bot.registry.targets import ARCHIVED_LABEL
 from bot.settings import Settings
 from bot.stages import parse_stage
 
@@ -27,7 +28,7 @@ def transition_stage(
         model=model, version=version, target=stage.value, actor=actor
     )
     if isinstance(outcome, MoveApplied):
-        print(f"Model version '{version}' of model '{model}' transitioned to stage '{stage}'.")
+        print(_applied_line(outcome))
         return 0
     request = outcome.request
     print(
@@ -67,6 +68,16 @@ def set_alias(
         f"{request.expires_at:%Y-%m-%d %H:%M} UTC."
     )
     return _post_card(settings, promotions, outcome, channel)
+
+
+def _applied_line(move: MoveApplied) -> str:
+    """The tutorial's line for a stage; in alias mode, what happened to the alias."""
+    head = f"Model version '{move.version}' of model '{move.model}'"
+    if move.to_target.startswith("@"):
+        return f"{head} now has alias '{move.to_target[1:]}'."
+    if move.to_target == ARCHIVED_LABEL:
+        return f"{head} archived: its aliases were removed and it is tagged promobot.archived."
+    return f"{head} transitioned to stage '{move.to_target}'."
 
 
 def _post_card(

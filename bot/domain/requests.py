@@ -10,7 +10,7 @@ from bot.domain.tags import decision_tags, write_tags
 from bot.domain.views import RequestView
 from bot.errors import RuleViolation
 from bot.registry.protocol import ModelVersion
-from bot.registry.targets import Target, holders
+from bot.registry.targets import Target, TargetScheme, holders
 from storage import queries
 from storage.errors import AlreadyRecordedError
 from storage.models import DecisionEvent, EventKind, PromotionRequest, RequestKind
@@ -39,12 +39,7 @@ class RequestService:
                 and self._ctx.rules.require_staging
                 and not targets.holds(current, targets.staging)
             ):
-                where = targets.position(current) or "no alias"
-                raise RuleViolation(
-                    f"Version {version} of '{model}' is {_at(where)}, not {targets.staging}. "
-                    f"Move it to {targets.staging} and test it there before asking for "
-                    f"{targets.production}."
-                )
+                raise RuleViolation(_staging_first(targets, current))
             return self._file(current, RequestKind.PROMOTE, target, actor)
         if targets.takes_away_protected(current, target):
             return self._file(current, RequestKind.DEMOTE, target, actor)
@@ -196,12 +191,20 @@ class RequestService:
         )
 
 
-def _at(position: str) -> str:
-    """`in Staging` for a stage; aliases and `archived` read as they are."""
+def _staging_first(targets: TargetScheme, version: ModelVersion) -> str:
+    """The refusal of a production request for a version that skipped staging."""
+    where = targets.position(version)
+    name = f"Version {version.version} of '{version.model}'"
+    staging, production = targets.staging, targets.production
+    if targets.mode == "stages":
+        return (
+            f"{name} is in {where}, not {staging}. Move it to {staging} and test it there "
+            f"before asking for {production}."
+        )
+    holds = f"it holds {where}" if where else "it holds no alias"
     return (
-        position
-        if position.startswith("@") or position in {"archived", "no alias"}
-        else (f"in {position}")
+        f"{name} does not hold {staging} ({holds}). Give it {staging} and test it there "
+        f"before asking for {production}."
     )
 
 
