@@ -6,9 +6,13 @@ Figures are collected during the run and printed together at the end of pytest's
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 
 import pytest
+
+from tests.conftest import seed_model
+from tests.reliability.mlflow_proxy import MlflowProxy
 
 _FIGURES: list[str] = []
 
@@ -33,3 +37,37 @@ def figure(request: pytest.FixtureRequest) -> Callable[[str], None]:
 
 def figures() -> list[str]:
     return list(_FIGURES)
+
+
+@pytest.fixture
+def mlflow_proxy(mlflow_server: str) -> Iterator[MlflowProxy]:
+    """A proxy in front of the session's real `mlflow server`; it behaves until told not to."""
+    proxy = MlflowProxy(mlflow_server)
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture
+def mlflow_http_defaults(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """MLflow's HTTP client configured exactly as promobot configures it by default,
+    retries included (whatever an earlier test left in the environment)."""
+    from bot.app import MLFLOW_HTTP_DEFAULTS
+
+    for name, value in MLFLOW_HTTP_DEFAULTS.items():
+        monkeypatch.setenv(name, value)
+    return dict(MLFLOW_HTTP_DEFAULTS)
+
+
+@pytest.fixture
+def server_model(mlflow_server: str) -> str:
+    """A model of its own on the session's `mlflow server`: v1 in Production, v2 in Staging."""
+    from mlflow import MlflowClient
+
+    name = f"churn-{uuid.uuid4().hex[:8]}"
+    seed_model(
+        MlflowClient(tracking_uri=mlflow_server),
+        name,
+        versions=2,
+        stages={1: "Production", 2: "Staging"},
+    )
+    return name
