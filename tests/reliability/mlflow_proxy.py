@@ -69,6 +69,12 @@ class MlflowProxy:
         with self._lock:
             return self.forwarded[("POST", TRANSITION_PATH)]
 
+    @property
+    def reads(self) -> int:
+        """GET calls that reached MLflow."""
+        with self._lock:
+            return sum(n for (method, _path), n in self.forwarded.items() if method == "GET")
+
     def heal(self) -> None:
         """Behave from now on: pass every call on and deliver every answer."""
         with self._lock:

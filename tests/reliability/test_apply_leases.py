@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from bot.domain.results import Decision
+from bot.domain.results import Decision, RequestFiled
 from bot.domain.service import Promotions
 from bot.jobs.sweeper import settle_requests
 from tests.conftest import bot_env, make_settings
@@ -65,7 +65,7 @@ def slack_client(fake_slack: FakeSlack) -> Any:
 
 def _file_request(promotions: Promotions, model: str) -> int:
     filed = promotions.requests.move(model=model, version=2, target="production", actor=REQUESTER)
-    assert not isinstance(filed, Decision) and filed.request.id is not None
+    assert isinstance(filed, RequestFiled) and filed.request.id is not None
     return filed.request.id
 
 

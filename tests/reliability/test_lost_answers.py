@@ -16,6 +16,7 @@ import pytest
 from bot.domain.tags import TAG_APPROVED_BY, TAG_REQUEST_ID, TAG_REQUESTED_BY
 from tests.conftest import Served, make_settings
 from tests.e2e.conftest import buttons
+from tests.reliability.conftest import file_production_request, stages_of
 from tests.reliability.mlflow_proxy import LostAnswer, MlflowProxy
 from tests.reliability.records import kinds, request_and_trail
 
@@ -25,46 +26,26 @@ pytestmark = [pytest.mark.mlflow_server, pytest.mark.usefixtures("mlflow_http_de
 
 
 @pytest.fixture
-def served(serve_app: Any, mlflow_proxy: MlflowProxy, database_url: str) -> Served:
-    """promobot served over HTTP, talking to MLflow through the proxy."""
-    result: Served = serve_app(
-        make_settings(mlflow_tracking_uri=mlflow_proxy.url, database_url=database_url)
-    )
-    return result
-
-
-@pytest.fixture
-def direct(mlflow_server: str) -> Any:
-    """An MlflowClient that bypasses the proxy: what MLflow really holds."""
-    from mlflow import MlflowClient
-
-    return MlflowClient(tracking_uri=mlflow_server)
-
-
-def _file_request(served: Served, model: str) -> int:
-    served.slack.command(REQUESTER, f"{model} 2 production", tag="file")
-    card = served.fake.wait_for("chat.postMessage")[0]
-    return int(buttons(card.body["blocks"])[0]["value"])
-
-
-def _stages(direct: Any, model: str) -> dict[int, str]:
-    return {v: str(direct.get_model_version(model, str(v)).current_stage) for v in (1, 2)}
+def served(serve_through_proxy: Callable[..., Served]) -> Served:
+    return serve_through_proxy()
 
 
 def _replies(served: Served, tag: str) -> list[str]:
     return [str(c.body.get("text")) for c in served.fake.of("response_url") if c.path.endswith(tag)]
 
 
-def _assert_applied_once(served: Served, direct: Any, model: str, request_id: int) -> list[str]:
+def _assert_applied_once(
+    served: Served, server_client: Any, model: str, request_id: int
+) -> list[str]:
     """MLflow has the change, the request is applied with one applied record per version,
     and the decision tags are on the version."""
-    assert _stages(direct, model) == {1: "Archived", 2: "Production"}
+    assert stages_of(server_client, model) == {1: "Archived", 2: "Production"}
     request, trail = request_and_trail(served.runtime.promotions, request_id)
     assert request.status == "applied"
     assert request.open_model is None  # the model is free for its next request
     applied = [e for e in trail if e.event == "applied"]
     assert [(e.version, e.to_target) for e in applied] == [(2, "Production"), (1, "Archived")]
-    tags = direct.get_model_version(model, "2").tags
+    tags = server_client.get_model_version(model, "2").tags
     assert tags[TAG_REQUESTED_BY] == REQUESTER
     assert tags[TAG_APPROVED_BY] == APPROVER
     assert tags[TAG_REQUEST_ID] == str(request_id)
@@ -77,10 +58,10 @@ def test_an_approval_whose_answer_mlflow_lost_is_read_back_and_recorded_applied(
     served: Served,
     mlflow_proxy: MlflowProxy,
     server_model: str,
-    direct: Any,
+    server_client: Any,
     figure: Callable[[str], None],
 ) -> None:
-    request_id = _file_request(served, server_model)
+    request_id = file_production_request(served, server_model)
     mlflow_proxy.lose_transition_answers = lost
 
     started = time.monotonic()
@@ -91,7 +72,7 @@ def test_an_approval_whose_answer_mlflow_lost_is_read_back_and_recorded_applied(
     assert mlflow_proxy.lost_at, "the proxy lost no answer: nothing was tested"
     assert "Approved and applied" in str(card.body["blocks"])
     assert buttons(card.body["blocks"]) == []
-    trail = _assert_applied_once(served, direct, server_model, request_id)
+    trail = _assert_applied_once(served, server_client, server_model, request_id)
     assert trail == ["requested", "approved", "applied", "applied"]
     _request, events = request_and_trail(served.runtime.promotions, request_id)
     assert events[2].comment.startswith("MLflow's answer was lost")
@@ -128,10 +109,10 @@ def test_a_lost_answer_that_cannot_be_read_back_fails_then_is_found_applied_neve
     served: Served,
     mlflow_proxy: MlflowProxy,
     server_model: str,
-    direct: Any,
+    server_client: Any,
     figure: Callable[[str], None],
 ) -> None:
-    request_id = _file_request(served, server_model)
+    request_id = file_production_request(served, server_model)
     mlflow_proxy.lose_transition_answers = LostAnswer.DROPPED
     mlflow_proxy.unreachable_after_lost_answer = True
 
@@ -143,7 +124,7 @@ def test_a_lost_answer_that_cannot_be_read_back_fails_then_is_found_applied_neve
     assert "could not read back" in notice.body["text"]
     request, _trail = request_and_trail(served.runtime.promotions, request_id)
     assert request.status == "failed" and "could not read back" in (request.comment or "")
-    assert _stages(direct, server_model) == {1: "Archived", 2: "Production"}  # it landed
+    assert stages_of(server_client, server_model) == {1: "Archived", 2: "Production"}  # it landed
 
     mlflow_proxy.heal()
     tag = _settle(how, served, request_id)
@@ -151,7 +132,7 @@ def test_a_lost_answer_that_cannot_be_read_back_fails_then_is_found_applied_neve
     applied_card = served.fake.wait_for("chat.update", count=2, timeout=30)[1]
     assert "Approved and applied" in str(applied_card.body["blocks"])
     assert buttons(applied_card.body["blocks"]) == []
-    trail = _assert_applied_once(served, direct, server_model, request_id)
+    trail = _assert_applied_once(served, server_client, server_model, request_id)
     assert trail == ["requested", "approved", "failed", "applied", "applied"]
     if how in {"cancel", "reject"}:  # the clicker asked for something else: say what happened
         told = served.fake.wait_for("response_url", lambda c: c.path.endswith(tag))[0]
@@ -169,29 +150,31 @@ def test_an_approval_that_never_reached_mlflow_is_read_back_as_failed_and_cancel
     served: Served,
     mlflow_proxy: MlflowProxy,
     server_model: str,
-    direct: Any,
+    server_client: Any,
     figure: Callable[[str], None],
 ) -> None:
-    request_id = _file_request(served, server_model)
+    request_id = file_production_request(served, server_model)
     mlflow_proxy.drop_transitions = True
 
     served.slack.click(APPROVER, "promobot_approve", str(request_id), tag="approve")
     failed_card = served.fake.wait_for("chat.update", timeout=30)[0]
     assert "it is not there" in str(failed_card.body["blocks"])
-    assert _stages(direct, server_model) == {1: "Production", 2: "Staging"}
+    assert stages_of(server_client, server_model) == {1: "Production", 2: "Staging"}
 
     mlflow_proxy.heal()
+    reads_before = mlflow_proxy.reads
     served.slack.command(REQUESTER, f"cancel {request_id}", tag="cancel")
     cancelled_card = served.fake.wait_for("chat.update", count=2, timeout=30)[1]
+    assert mlflow_proxy.reads > reads_before, "cancelled without reading MLflow first"
     assert "Cancelled" in str(cancelled_card.body["blocks"])
     told = served.fake.wait_for("response_url", lambda c: c.path.endswith("/cancel"))[0]
     assert "Cancelled" in told.body["text"]
     request, trail = request_and_trail(served.runtime.promotions, request_id)
     assert request.status == "cancelled" and request.open_model is None
     assert kinds(trail) == ["requested", "approved", "failed", "cancelled"]
-    assert _stages(direct, server_model) == {1: "Production", 2: "Staging"}
+    assert stages_of(server_client, server_model) == {1: "Production", 2: "Staging"}
     assert mlflow_proxy.transitions == 0
     figure(
-        "transition lost before MLflow: read back -> failed ('it is not there'); cancel -> "
-        f"cancelled; MLflow unchanged; trail {' > '.join(kinds(trail))}"
+        "transition lost before MLflow: read back -> failed ('it is not there'); cancel reads "
+        f"MLflow again -> cancelled; MLflow unchanged; trail {' > '.join(kinds(trail))}"
     )
