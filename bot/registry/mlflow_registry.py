@@ -26,7 +26,7 @@ from bot.registry.mlflow_conversion import (
     to_version,
 )
 from bot.registry.mlflow_errors import MlflowNotFound, translated_errors
-from bot.registry.mlflow_rest import RestVersionSearch
+from bot.registry.mlflow_rest import RestVersionSearch, RestWrites
 from bot.registry.stage_mapping import StageMapping
 from bot.registry.targets import Target, TargetScheme
 from bot.registry.timed_client import CallTimer, TimedClient
@@ -66,12 +66,15 @@ class MlflowRegistry:
         mapping: TargetMapping | None = None,
         model_cache_seconds: float = 0,
         rest_search: RestVersionSearch | None = None,
+        rest_writes: RestWrites | None = None,
         timer: CallTimer | None = None,
     ) -> None:
         self._client = client
         self._mapping: TargetMapping = mapping or StageMapping()
         #: Version searches over REST, without protobuf (http(s) registries only).
         self._rest_search = rest_search
+        #: A move's changes, sent once without MLflow's retries (http(s) registries only).
+        self._rest_writes = rest_writes
         self._timer = timer
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="mlflow")
         self._finished_runs: TtlCache[dict[str, float]] = TtlCache(4096, ttl_seconds=600)
@@ -107,6 +110,7 @@ class MlflowRegistry:
             model_cache_seconds=model_cache_seconds,
             mapping=mapping,
             rest_search=RestVersionSearch.for_uri(registry_uri or tracking_uri),
+            rest_writes=RestWrites.for_uri(registry_uri or tracking_uri, timer),
             timer=timer,
         )
 
@@ -259,7 +263,7 @@ class MlflowRegistry:
     def move(self, version: ModelVersion, target: Target, *, displace: Sequence[int]) -> None:
         try:
             with translated_errors():
-                self._mapping.move(self._client, version, target, displace)
+                self._mapping.move(self._rest_writes or self._client, version, target, displace)
         except MlflowNotFound:
             raise self._version_not_found(version.model, version.version) from None
         finally:

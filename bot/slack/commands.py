@@ -124,7 +124,7 @@ def run_command(
                 request_id=request_id, actor=actor, comment=comment
             )
             update_card(client, decision)
-            return listings.cancelled_message(decision.request)
+            return listings.cancel_message(decision)
         case PostDigest() | Subscribe() | Unsubscribe():
             return run_digest_command(
                 parsed, promotions=promotions, client=client, actor=actor, channel=channel

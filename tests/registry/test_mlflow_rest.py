@@ -1,10 +1,12 @@
-"""Version searches over REST, against a real `mlflow server`, checked against MlflowClient.
+"""Version searches and moves over REST, against a real `mlflow server`, checked against
+MlflowClient.
 
 Each test names its models with a fresh prefix: the server is shared by the whole session.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -13,10 +15,12 @@ import pytest
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from bot.errors import ModelNotFoundError, RegistryUnavailableError
+from bot.errors import ModelNotFoundError, RegistryUnavailableError, VersionNotFoundError
 from bot.registry import mlflow_registry
+from bot.registry.alias_mapping import AliasMapping
 from bot.registry.mlflow_registry import MlflowRegistry
-from bot.registry.mlflow_rest import RestVersionSearch
+from bot.registry.mlflow_rest import RestVersionSearch, RestWrites
+from bot.registry.targets import ARCHIVED_TAG, AliasTargets
 from tests.conftest import free_port, seed_model
 
 pytestmark = pytest.mark.mlflow_server
@@ -126,3 +130,42 @@ def test_an_unreachable_rest_registry_is_registry_unavailable(
 @pytest.mark.parametrize("uri", ["sqlite:///mlflow.db", "databricks", "databricks-uc", "file:/x"])
 def test_registries_other_than_http_keep_mlflowclient(uri: str) -> None:
     assert RestVersionSearch.for_uri(uri) is None
+    assert RestWrites.for_uri(uri) is None
+
+
+def test_stage_moves_over_rest_change_mlflow_and_a_missing_version_is_a_version_error(
+    mlflow_server: str, server_client: MlflowClient, prefix: str
+) -> None:
+    name = f"{prefix}stages"
+    seed_model(server_client, name, versions=2, stages={1: "Production", 2: "Staging"})
+    registry = MlflowRegistry.from_uri(mlflow_server)
+    targets = registry.targets
+    candidate = registry.get_version(name, 2)
+
+    registry.move(candidate, targets.production, displace=[1])
+    with pytest.raises(VersionNotFoundError):
+        registry.move(dataclasses.replace(candidate, version=9), targets.staging, displace=[])
+
+    assert [server_client.get_model_version(name, v).current_stage for v in ("1", "2")] == [
+        "Archived",
+        "Production",
+    ]
+
+
+def test_alias_moves_over_rest_set_delete_and_tag_like_mlflowclient(
+    mlflow_server: str, server_client: MlflowClient, prefix: str
+) -> None:
+    name = f"{prefix}aliases"
+    seed_model(server_client, name, versions=2)
+    server_client.set_registered_model_alias(name, "champion", "1")
+    targets = AliasTargets()
+    registry = MlflowRegistry.from_uri(mlflow_server, mapping=AliasMapping(targets))
+
+    registry.move(registry.get_version(name, 2), targets.production, displace=[1])
+    registry.move(registry.get_version(name, 2), targets.archive, displace=[])
+    archived = server_client.get_model_version(name, "2")
+    registry.move(registry.get_version(name, 2), targets.staging, displace=[])
+
+    assert server_client.get_registered_model(name).aliases == {"challenger": "2"}
+    assert archived.tags.get(ARCHIVED_TAG) == "true" and archived.aliases == []
+    assert ARCHIVED_TAG not in server_client.get_model_version(name, "2").tags

@@ -27,6 +27,7 @@ from bot.slack.blocks import ACTION_APPROVE, ACTION_REJECT, ACTION_RETRY
 from bot.slack.blocks.cards import approval_card, decided_card
 from bot.slack.blocks.listings import (
     MAX_BLOCKS,
+    cancel_message,
     cancelled_message,
     help_message,
     history_message,
@@ -342,6 +343,18 @@ def test_replies_to_moves_filing_and_cancelling_escape_names() -> None:
     ]:
         _assert_message_escaped(message)
         _assert_within_limits(message)
+
+
+def test_a_cancel_that_found_the_change_applied_says_applied_not_cancelled() -> None:
+    applied = _request(id=7, model_name="churn", status=RequestStatus.APPLIED)
+    cancelled = _request(id=7, model_name="churn", status=RequestStatus.CANCELLED)
+
+    found_applied = cancel_message(Decision(Outcome.APPLIED, applied, "U0BOB"))
+    withdrawn = cancel_message(Decision(Outcome.CANCELLED, cancelled, "U0ANN"))
+
+    assert "#7 had been applied after all" in found_applied["text"]
+    assert "Cancelled" not in str(found_applied)
+    assert withdrawn["text"].startswith("Cancelled #7")
 
 
 def test_help_escapes_the_angle_brackets_of_its_placeholders() -> None:

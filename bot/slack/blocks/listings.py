@@ -5,12 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.command_text import USAGE_LINES
-from bot.domain.results import History, ModelOverview, MoveApplied, VersionListing
+from bot.domain.results import (
+    Decision,
+    History,
+    ModelOverview,
+    MoveApplied,
+    Outcome,
+    VersionListing,
+)
 from bot.domain.views import RequestView
 from bot.registry.targets import ARCHIVED_LABEL, is_archived
 from bot.slack import mrkdwn as md
 from bot.slack.blocks import Block, context, section
 from bot.slack.blocks.cards import Message, is_alias_target, request_summary
+from bot.slack.blocks.notices import outcome_notice
 
 MAX_BLOCKS = 50
 _LINES_PER_SECTION = 12
@@ -148,4 +156,13 @@ def _message(text: str, blocks: list[Block]) -> Message:
 
 def cancelled_message(request: RequestView) -> Message:
     text = f"Cancelled {request_summary(request)}. Nothing changed in the registry."
+    return _message(text, [section(text)])
+
+
+def cancel_message(decision: Decision) -> Message:
+    """The answer to `cancel`: cancelled, or what happened instead. A failed request whose
+    change MLflow turns out to have made is recorded applied, and the requester is told so."""
+    if decision.outcome == Outcome.CANCELLED:
+        return cancelled_message(decision.request)
+    text = outcome_notice(decision)
     return _message(text, [section(text)])
