@@ -39,9 +39,9 @@ class RequestService:
                 and self._ctx.rules.require_staging
                 and not targets.holds(current, targets.staging)
             ):
-                where = targets.position(current) or "no alias"
                 raise RuleViolation(
-                    f"Version {version} of '{model}' is {_at(where)}, not {targets.staging}. "
+                    f"Version {version} of '{model}' {_where(targets.position(current))}, "
+                    f"not {targets.staging}. "
                     f"Move it to {targets.staging} and test it there before asking for "
                     f"{targets.production}."
                 )
@@ -196,13 +196,14 @@ class RequestService:
         )
 
 
-def _at(position: str) -> str:
-    """`in Staging` for a stage; aliases and `archived` read as they are."""
-    return (
-        position
-        if position.startswith("@") or position in {"archived", "no alias"}
-        else (f"in {position}")
-    )
+def _where(position: str) -> str:
+    """`is in Staging` for a stage; `holds @a @b`, `holds no alias` or `is archived` in alias
+    mode (`is no alias` is not English)."""
+    if position.startswith("@"):
+        return f"holds {position}"
+    if not position:
+        return "holds no alias"
+    return "is archived" if position == "archived" else f"is in {position}"
 
 
 def _event_for(request: PromotionRequest) -> DecisionEvent:
