@@ -216,8 +216,11 @@ class AliasTargets:
         SQLite keeps `Champion` and `champion` apart, but MySQL's default collation and Unity
         Catalog do not: there, an unprotected `@Champion` would move `@champion` unapproved.
         """
-        for known in sorted({self.production, self.staging, *self.protected}, key=str):
-            if name != known.name and name.casefold() == known.name.casefold():
+        managed = sorted({self.production, self.staging, *self.protected}, key=str)
+        if any(name == known.name for known in managed):
+            return Target(TargetKind.ALIAS, name)
+        for known in managed:
+            if name.casefold() == known.name.casefold():
                 raise UsageError(
                     f"'@{name}' differs from '{known}' only in case. Some MLflow backends treat "
                     f"them as one alias and others as two, so promobot refuses it: use {known}."

@@ -54,3 +54,12 @@ def test_other_aliases_keep_the_case_they_were_typed_in() -> None:
     assert targets.parse("@Shadow").name == "Shadow"
     assert targets.parse("@champion").name == "champion"
     assert not targets.is_protected(targets.parse("@Shadow"))
+
+
+def test_a_managed_alias_is_accepted_even_when_another_differs_from_it_only_in_case() -> None:
+    targets = AliasTargets(protected_aliases=["champion", "CHAMPION"])
+
+    assert targets.parse("@champion") == targets.production
+    assert targets.is_protected(targets.parse("@CHAMPION"))
+    with pytest.raises(UsageError):
+        targets.parse("@Champion")
