@@ -37,7 +37,7 @@ def test_a_listing_shows_each_version_with_its_aliases_and_metrics(world: World)
     assert (overview.production_label, overview.staging_label) == (world.production, world.staging)
 
 
-def test_a_protected_move_is_a_request_naming_what_it_displaces_and_changes_nothing(
+def test_a_protected_move_is_a_request_until_approved_then_displaces_what_the_card_said(
     world: World,
 ) -> None:
     world.seed(3, metrics=True)
@@ -56,18 +56,9 @@ def test_a_protected_move_is_a_request_naming_what_it_displaces_and_changes_noth
     assert world.holders(world.production) == [1]
     assert world.stages() == before
 
-
-def test_an_approval_moves_the_version_and_displaces_exactly_what_the_card_said(
-    world: World,
-) -> None:
-    world.seed(3)
-    before = world.stages()
-    promotions = world.promotions()
-    filed = world.file(promotions, 2, "production")
-
     decision = world.approve(promotions, filed)
 
-    assert decision.displaced == filed.request.displaced == (1,)
+    assert decision.displaced == request.displaced == (1,)
     assert world.holders(world.production) == [2]
     if world.mode == "stages":
         assert world.stages() == {1: "Archived", 2: "Production", 3: "None"}
@@ -153,6 +144,20 @@ def test_archiving_a_version_that_serves_nothing_applies_at_once(world: World) -
     targets = world.registry.targets
     assert targets.holds(listed[3], targets.archive)
     assert not targets.holds(listed[2], targets.archive)
+
+
+def test_a_version_moved_after_its_archive_is_no_longer_archived(world: World) -> None:
+    world.seed(3)
+    promotions = world.promotions()
+    promotions.requests.archive(model=world.model, version=3, actor=REQUESTER)
+    assert world.is_archived(3)
+
+    promotions.requests.move(model=world.model, version=3, target="staging", actor=REQUESTER)
+
+    assert not world.is_archived(3)
+    assert 3 in world.holders(world.staging)
+    if world.mode == "aliases":
+        assert "promobot.archived" not in world.tags_of(3)
 
 
 def test_archiving_the_production_version_is_a_request(world: World) -> None:
