@@ -23,20 +23,7 @@ def transition_stage(
 ) -> int:
     """Move at once, or file a request (and post its card when Slack is configured)."""
     version, stage = parse_version(version_text), parse_stage(stage_text)
-    promotions = build_promotions(settings)
-    outcome = promotions.requests.move(
-        model=model, version=version, target=stage.value, actor=actor
-    )
-    if isinstance(outcome, MoveApplied):
-        print(_applied_line(outcome))
-        return 0
-    request = outcome.request
-    print(
-        f"Model version '{version}' of model '{model}' needs approval to move to stage "
-        f"'{stage}': request #{request.id} filed by {actor}, expires "
-        f"{request.expires_at:%Y-%m-%d %H:%M} UTC."
-    )
-    return _post_card(settings, promotions, outcome, channel)
+    return _move(settings, model, version, stage.value, actor, channel)
 
 
 def set_alias(
@@ -55,29 +42,43 @@ def set_alias(
             "`promobot models transition-stage`."
         )
     version = parse_version(version_text)
-    name = alias.strip().removeprefix("@")
+    target = f"@{alias.strip().removeprefix('@')}"
+    return _move(settings, model, version, target, actor, channel)
+
+
+def _move(
+    settings: Settings, model: str, version: int, target: str, actor: str, channel: str | None
+) -> int:
+    """Move, and say what happened in the registry's own terms (a stage, or an alias)."""
     promotions = build_promotions(settings)
-    outcome = promotions.requests.move(model=model, version=version, target=f"@{name}", actor=actor)
+    outcome = promotions.requests.move(model=model, version=version, target=target, actor=actor)
+    ref = f"Model version '{version}' of model '{model}'"
     if isinstance(outcome, MoveApplied):
-        print(f"Model version '{version}' of model '{model}' now has alias '{name}'.")
+        print(f"{ref} {_moved(outcome.to_target)}.")
         return 0
     request = outcome.request
     print(
-        f"Model version '{version}' of model '{model}' needs approval to get alias '{name}' "
-        f"(a protected alias): request #{request.id} filed by {actor}, expires "
-        f"{request.expires_at:%Y-%m-%d %H:%M} UTC."
+        f"{ref} needs approval to {_asked(request.to_target)}: request #{request.id} filed by "
+        f"{actor}, expires {request.expires_at:%Y-%m-%d %H:%M} UTC."
     )
     return _post_card(settings, promotions, outcome, channel)
 
 
-def _applied_line(move: MoveApplied) -> str:
-    """The tutorial's line for a stage; in alias mode, what happened to the alias."""
-    head = f"Model version '{move.version}' of model '{move.model}'"
-    if move.to_target.startswith("@"):
-        return f"{head} now has alias '{move.to_target[1:]}'."
-    if move.to_target == ARCHIVED_LABEL:
-        return f"{head} archived: its aliases were removed and it is tagged promobot.archived."
-    return f"{head} transitioned to stage '{move.to_target}'."
+def _moved(to_target: str) -> str:
+    # In alias mode `--stage staging` names the staging alias: no stage changes, so say so.
+    if to_target.startswith("@"):
+        return f"now has alias '{to_target[1:]}'"
+    if to_target == ARCHIVED_LABEL:
+        return "was archived: its aliases were removed and it is tagged promobot.archived"
+    return f"transitioned to stage '{to_target}'"
+
+
+def _asked(to_target: str) -> str:
+    if to_target.startswith("@"):
+        return f"get alias '{to_target[1:]}' (a protected alias)"
+    if to_target == ARCHIVED_LABEL:
+        return "be archived (it holds a protected alias)"
+    return f"move to stage '{to_target}'"
 
 
 def _post_card(

@@ -10,7 +10,7 @@ from bot.domain.tags import decision_tags, write_tags
 from bot.domain.views import RequestView
 from bot.errors import RuleViolation
 from bot.registry.protocol import ModelVersion
-from bot.registry.targets import Target, TargetScheme, holders
+from bot.registry.targets import Target, holders
 from storage import queries
 from storage.errors import AlreadyRecordedError
 from storage.models import DecisionEvent, EventKind, PromotionRequest, RequestKind
@@ -39,7 +39,12 @@ class RequestService:
                 and self._ctx.rules.require_staging
                 and not targets.holds(current, targets.staging)
             ):
-                raise RuleViolation(_staging_first(targets, current))
+                raise RuleViolation(
+                    f"Version {version} of '{model}' {_where(targets.position(current))}, "
+                    f"not {targets.staging}. "
+                    f"Move it to {targets.staging} and test it there before asking for "
+                    f"{targets.production}."
+                )
             return self._file(current, RequestKind.PROMOTE, target, actor)
         if targets.takes_away_protected(current, target):
             return self._file(current, RequestKind.DEMOTE, target, actor)
@@ -191,21 +196,14 @@ class RequestService:
         )
 
 
-def _staging_first(targets: TargetScheme, version: ModelVersion) -> str:
-    """The refusal of a production request for a version that skipped staging."""
-    where = targets.position(version)
-    name = f"Version {version.version} of '{version.model}'"
-    staging, production = targets.staging, targets.production
-    if targets.mode == "stages":
-        return (
-            f"{name} is in {where}, not {staging}. Move it to {staging} and test it there "
-            f"before asking for {production}."
-        )
-    holds = f"it holds {where}" if where else "it holds no alias"
-    return (
-        f"{name} does not hold {staging} ({holds}). Give it {staging} and test it there "
-        f"before asking for {production}."
-    )
+def _where(position: str) -> str:
+    """`is in Staging` for a stage; `holds @a @b`, `holds no alias` or `is archived` in alias
+    mode (`is no alias` is not English)."""
+    if position.startswith("@"):
+        return f"holds {position}"
+    if not position:
+        return "holds no alias"
+    return "is archived" if position == "archived" else f"is in {position}"
 
 
 def _event_for(request: PromotionRequest) -> DecisionEvent:

@@ -201,7 +201,7 @@ class AliasTargets:
         if lowered in {"archived", "archive"}:
             return self.archive
         if word.startswith("@"):
-            return Target(TargetKind.ALIAS, check_alias_name(word[1:]))
+            return self._alias(check_alias_name(word[1:]))
         if word in {self.production.name, self.staging.name}:
             return Target(TargetKind.ALIAS, word)
         raise UsageError(
@@ -209,6 +209,23 @@ class AliasTargets:
             f"(PROMOBOT_REGISTRY_MODE=aliases): use an alias like @{self.production.name}, "
             "or production, staging or archived."
         )
+
+    def _alias(self, name: str) -> Target:
+        """The alias `name`, unless it differs only in case from one promobot manages.
+
+        SQLite keeps `Champion` and `champion` apart, but MySQL's default collation and Unity
+        Catalog do not: there, an unprotected `@Champion` would move `@champion` unapproved.
+        """
+        managed = sorted({self.production, self.staging, *self.protected}, key=str)
+        if any(name == known.name for known in managed):
+            return Target(TargetKind.ALIAS, name)
+        for known in managed:
+            if name.casefold() == known.name.casefold():
+                raise UsageError(
+                    f"'@{name}' differs from '{known}' only in case. Some MLflow backends treat "
+                    f"them as one alias and others as two, so promobot refuses it: use {known}."
+                )
+        return Target(TargetKind.ALIAS, name)
 
     def from_label(self, label: str) -> Target:
         if label == ARCHIVED_LABEL:

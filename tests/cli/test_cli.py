@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.cli import run_cli
 from tests.conftest import seed_model
-
-
-def _run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PROMOBOT_"))}
-    clean.pop("DATABASE_URL", None)
-    clean.pop("MLFLOW_TRACKING_URI", None)
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 @pytest.fixture
@@ -40,7 +24,9 @@ def registry_env(
 def test_list_versions_prints_the_tutorial_format(
     tmp_path: Path, registry_env: dict[str, str]
 ) -> None:
-    result = _run(["models", "list-versions", "--model-name", "my-model"], tmp_path, **registry_env)
+    result = run_cli(
+        ["models", "list-versions", "--model-name", "my-model"], tmp_path, **registry_env
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "Version Stage\n1 Staging\n2 Archived\n3 Production\n"
 
@@ -58,13 +44,13 @@ def test_transition_stage_prints_the_tutorial_line(
         "--stage",
         "archived",
     ]
-    result = _run(args, tmp_path, **registry_env)
+    result = run_cli(args, tmp_path, **registry_env)
     assert result.returncode == 0, result.stderr
     assert (
         result.stdout == "Model version '1' of model 'my-model' transitioned to stage 'Archived'.\n"
     )
     assert mlflow_client.get_model_version("my-model", "1").current_stage == "Archived"
-    history = _run(["history", "--model-name", "my-model"], tmp_path, **registry_env)
+    history = run_cli(["history", "--model-name", "my-model"], tmp_path, **registry_env)
     assert "applied version 1 Staging -> Archived by cli:" in history.stdout
 
 
@@ -83,7 +69,7 @@ def test_transition_to_production_files_a_request_and_changes_nothing(
         "--actor",
         "ann",
     ]
-    result = _run(args, tmp_path, **registry_env)
+    result = run_cli(args, tmp_path, **registry_env)
     assert result.returncode == 0, result.stderr
     assert "needs approval" in result.stdout and "request #1 filed by ann" in result.stdout
     assert "No approval card was posted" in result.stdout
@@ -105,7 +91,7 @@ def test_transition_to_production_files_a_request_and_changes_nothing(
 def test_transition_stage_bad_input_is_one_clear_line(
     tmp_path: Path, registry_env: dict[str, str], args: list[str], message: str
 ) -> None:
-    result = _run(
+    result = run_cli(
         ["models", "transition-stage", "--model-name", "my-model", *args], tmp_path, **registry_env
     )
     assert result.returncode in (1, 2)
@@ -113,13 +99,15 @@ def test_transition_stage_bad_input_is_one_clear_line(
 
 
 def test_unknown_model_suggests_close_names(tmp_path: Path, registry_env: dict[str, str]) -> None:
-    result = _run(["models", "list-versions", "--model-name", "my-modle"], tmp_path, **registry_env)
+    result = run_cli(
+        ["models", "list-versions", "--model-name", "my-modle"], tmp_path, **registry_env
+    )
     assert result.returncode == 1
     assert "No registered model named 'my-modle'. Did you mean: my-model?" in result.stderr
 
 
 def test_bad_configuration_is_reported_all_at_once(tmp_path: Path) -> None:
-    result = _run(
+    result = run_cli(
         ["history", "--model-name", "m"],
         tmp_path,
         PROMOBOT_REQUEST_TTL="soon",
@@ -133,14 +121,14 @@ def test_bad_configuration_is_reported_all_at_once(tmp_path: Path) -> None:
 
 
 def test_socket_mode_refuses_to_start_without_app_token(tmp_path: Path) -> None:
-    result = _run(["serve", "--socket"], tmp_path, SLACK_BOT_TOKEN="xoxb-not-real")
+    result = run_cli(["serve", "--socket"], tmp_path, SLACK_BOT_TOKEN="xoxb-not-real")
     assert result.returncode == 2
     assert "Socket Mode needs SLACK_APP_TOKEN" in result.stderr
     assert "xoxb-not-real" not in result.stderr + result.stdout
 
 
 def test_demo_walks_through_the_whole_story_on_embedded_defaults(tmp_path: Path) -> None:
-    result = _run(["demo"], tmp_path)
+    result = run_cli(["demo"], tmp_path)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "[ Approve ]  [ Reject ]" in out
@@ -149,5 +137,5 @@ def test_demo_walks_through_the_whole_story_on_embedded_defaults(tmp_path: Path)
     assert out.rstrip().endswith("direct move")  # the history ends with the first move
     assert "    1 Production\n    2 Archived\n    3 Archived" in out
     assert (tmp_path / "mlflow.db").exists() and (tmp_path / "promobot.db").exists()
-    again = _run(["demo"], tmp_path)
+    again = run_cli(["demo"], tmp_path)
     assert again.returncode == 0 and "churn-model-2" in again.stdout
