@@ -9,15 +9,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import Column, Integer, MetaData, String, Table, inspect, text
+from sqlalchemy import insert as sa_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
+import storage
 from storage import queries
 from storage.db import UnitOfWork, create_db_engine, init_db
-from storage.models import PromotionRequest
+from storage.types import UTCDateTime
 
 POSTGRES_URL = os.environ.get("PROMOBOT_TEST_POSTGRES_URL")
 
@@ -66,31 +70,57 @@ def test_upgrade_is_idempotent(empty_engine: Engine) -> None:
 
 
 def test_upgrade_from_previous_schema_keeps_the_data(empty_engine: Engine) -> None:
-    """promobot 0.1 created its tables with create_all and had no alembic_version table."""
-    SQLModel.metadata.create_all(
-        empty_engine,
-        tables=[
-            SQLModel.metadata.tables["promotion_request"],
-            SQLModel.metadata.tables["decision_event"],
-        ],
-    )
+    """promobot 0.1 created its tables with create_all and had no alembic_version table.
+
+    Its schema is the baseline revision's (stage columns), so it is made by migrating to the
+    baseline and dropping alembic_version; today's models have renamed those columns.
+    """
+    config = Config()
+    config.set_main_option("script_location", str(Path(storage.__file__).parent / "migrations"))
     now = datetime(2026, 11, 24, 9, tzinfo=UTC)
-    with UnitOfWork(empty_engine)() as session:
-        queries.add_request(
-            session=session,
-            request=PromotionRequest(
+    with empty_engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.execute(text("DROP TABLE alembic_version"))
+        connection.execute(
+            sa_insert(_v01_request_table()).values(
                 kind="promote",
                 model_name="churn",
                 version=2,
-                from_target="Staging",
-                to_target="Production",
+                from_stage="Staging",
+                to_stage="Production",
+                archive_versions="1",
                 requested_by="U0ANN",
                 created_at=now,
                 expires_at=now,
-            ),
+                status="pending",
+                comment="",
+                open_model="churn",
+            )
         )
     init_db(empty_engine)
     with UnitOfWork(empty_engine)() as session:
         kept = queries.get_open_request(session=session, model_name="churn")
     assert kept is not None and kept.version == 2 and kept.created_at == now
+    assert (kept.from_target, kept.to_target, kept.displaced) == ("Staging", "Production", (1,))
     assert _schema_differences(empty_engine) == []
+
+
+def _v01_request_table() -> Table:
+    """promotion_request as promobot 0.1 had it (only the columns the test writes)."""
+    return Table(
+        "promotion_request",
+        MetaData(),
+        Column("kind", String),
+        Column("model_name", String),
+        Column("version", Integer),
+        Column("from_stage", String),
+        Column("to_stage", String),
+        Column("archive_versions", String),
+        Column("requested_by", String),
+        Column("created_at", UTCDateTime()),
+        Column("expires_at", UTCDateTime()),
+        Column("status", String),
+        Column("comment", String),
+        Column("open_model", String),
+    )
