@@ -128,6 +128,11 @@ def compare_aliases(
             updates.append(AliasUpdate(model, alias, None, False, replaces))
             continue
         known = _known(record, words.get(key))
+        if known is not None and known.since > as_of:
+            # promobot moved it after this digest began: the registry scan may predate it
+            if known.version is not None:
+                holders[key] = AliasHolder(known.version, known.since, known.move)
+            continue
         if current is not None:
             holders[key] = _holder(current, known, as_of)
         if known is not None and known.version == current:

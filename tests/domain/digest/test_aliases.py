@@ -251,3 +251,17 @@ def test_a_deleted_models_records_are_dropped_without_a_change() -> None:
     assert [(u.model, u.version, u.replaces) for u in digest.seen_aliases.updates] == [
         ("gone", None, 1)
     ]
+
+
+def test_a_move_promobot_made_after_the_registry_was_read_is_not_flagged() -> None:
+    """The log is read after the registry: it may already hold a move the scan missed."""
+    just_after = AS_OF + timedelta(seconds=1)
+    digest = _digest(
+        _model("churn", {"champion": 4}),  # the scan, just before promobot's move
+        records=[_recorded("churn", "champion", 5, just_after, by=True)],
+        moves=[_moved(just_after, "churn", 5, "@champion")],
+    )
+    assert digest.alias_changes == ()
+    assert digest.seen_aliases is not None and digest.seen_aliases.updates == ()
+    (production,) = digest.models[0].production
+    assert (production.version, production.by_promobot, production.since) == (5, True, just_after)
