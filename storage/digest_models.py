@@ -1,4 +1,5 @@
-"""The digest tables: channel subscriptions, and one row per scheduled slot (posted or not)."""
+"""The digest tables: channel subscriptions, one row per scheduled slot (posted or not), and
+what alias-mode digests noticed about aliases."""
 
 from __future__ import annotations
 
@@ -49,3 +50,35 @@ class DigestSlot(SQLModel, table=True):
     as_of: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     message_ts: str | None = None
     detail: str = ""
+
+
+class AliasWatch(SQLModel, table=True):
+    """Since when digests have recorded every alias in the registry (one row, id 1).
+
+    Before it exists, an alias promobot has no record of is seen for the first time; after,
+    such an alias was set outside promobot since the last recorded digest.
+    """
+
+    __tablename__ = "alias_watch"
+
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    since: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class AliasChange(SQLModel, table=True):
+    """An alias change made outside promobot, as the digest that noticed it recorded it.
+
+    Every channel's digest lists the changes noticed in its own window, so a change noticed
+    by one channel's digest still reaches the others.
+    """
+
+    __tablename__ = "alias_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    noticed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    model_name: str
+    alias: str
+    #: The holder now; None when the alias was removed.
+    version: int | None = None
+    #: The holder before; None when the alias was newly set.
+    previous_version: int | None = None

@@ -114,6 +114,17 @@ def latest_applied_events(*, session: Session) -> list[DecisionEvent]:
     return list(session.exec(statement))
 
 
+def latest_applied_per_target(*, session: Session) -> list[DecisionEvent]:
+    """For every model and every target promobot moved a version to, its last such move."""
+    newest_ids = (
+        select(func.max(DecisionEvent.id))
+        .where(DecisionEvent.event == EventKind.APPLIED)
+        .group_by(col(DecisionEvent.model_name), col(DecisionEvent.to_target))
+    )
+    statement = select(DecisionEvent).where(col(DecisionEvent.id).in_(newest_ids))
+    return list(session.exec(statement))
+
+
 def list_applied_events(
     *, session: Session, after: datetime, until: datetime
 ) -> list[DecisionEvent]:

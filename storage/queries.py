@@ -197,22 +197,41 @@ def record_aliases(
     now: datetime,
     by_promobot: bool,
 ) -> None:
-    """Remember who holds each alias now (None: the alias is gone)."""
+    """Remember who holds each alias now (None: the alias is gone).
+
+    An upsert per alias (`INSERT ... ON CONFLICT DO UPDATE`), never a read then an insert:
+    two replicas recording the same alias at once both succeed, the later write winning.
+    """
+    connection = session.connection()
+    insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
     for alias, version in aliases.items():
-        existing = session.get(AliasRecord, (model_name, alias))
         if version is None:
-            if existing is not None:
-                session.delete(existing)
-            continue
-        if existing is None:
-            existing = AliasRecord(
-                model_name=model_name, alias=alias, version=version, recorded_at=now
+            session.exec(
+                delete(AliasRecord).where(
+                    col(AliasRecord.model_name) == model_name, col(AliasRecord.alias) == alias
+                )
             )
-        existing.version = version
-        existing.recorded_at = now
-        existing.by_promobot = by_promobot
-        session.add(existing)
-    session.flush()
+            continue
+        row = insert(_ALIAS_RECORD).values(
+            model_name=model_name,
+            alias=alias,
+            version=version,
+            recorded_at=now,
+            by_promobot=by_promobot,
+        )
+        session.exec(
+            row.on_conflict_do_update(
+                index_elements=[_ALIAS_RECORD.c.model_name, _ALIAS_RECORD.c.alias],
+                set_={
+                    "version": row.excluded.version,
+                    "recorded_at": row.excluded.recorded_at,
+                    "by_promobot": row.excluded.by_promobot,
+                },
+            )
+        )
+
+
+_ALIAS_RECORD = AliasRecord.__table__  # type: ignore[attr-defined]
 
 
 def remember_request(*, session: Session, signature: str, now: datetime) -> bool:

@@ -34,11 +34,13 @@ def print_or_post_digest(settings: Settings, *, post: bool) -> int:
     messages = digest_messages(digest)
     if not post:
         print("\n\n".join(message_as_text(m) for m in messages))
+        promotions.digests.record_seen(digest)
         return 0
     from bot.slack.digest_posting import post_digest
 
     assert settings.digest_channel is not None
     posted = post_digest(build_web_client(settings), messages, settings.digest_channel)
+    promotions.digests.record_seen(digest)
     replies = posted.posted_parts - 1
     print(
         f"Digest posted to Slack channel {posted.channel}"

@@ -95,6 +95,7 @@ class DigestRunner:
         schedules.record_posted(
             slot_id=slot_id, as_of=digest.as_of, message_ts=posted.ts, detail=detail
         )
+        self._promotions.digests.record_seen(digest)
         log.info(
             "digest posted channel=%s slot=%s messages=%s", slot.channel, slot.slot_at, posted.parts
         )

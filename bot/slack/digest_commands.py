@@ -29,6 +29,7 @@ def run_digest_command(
         case PostDigest():
             digest = promotions.digests.build(channel=channel)
             posted = post_digest(client, digest_messages(digest), channel)
+            promotions.digests.record_seen(digest)
             return digest_posted_message(posted.posted_parts, posted.channel, posted.error)
         case Subscribe(crontab):
             subscribed = promotions.schedules.subscribe(

@@ -47,6 +47,24 @@ def test_digest_prints_plain_text(tmp_path: Path, registry_env: dict[str, str]) 
     assert "<!date" not in out and "&lt;" not in out and "*" not in out
 
 
+def test_digest_in_alias_mode_flags_an_alias_a_script_moved_since_the_last_print(
+    tmp_path: Path, registry_env: dict[str, str], mlflow_client: Any
+) -> None:
+    env = {**registry_env, "PROMOBOT_REGISTRY_MODE": "aliases"}
+    mlflow_client.set_registered_model_alias("churn <prod>", "champion", "1")
+    first = _promobot(["digest"], tmp_path, **env)
+    assert first.returncode == 0, first.stderr
+    assert "churn <prod> · @champion: v1 (set outside promobot, first seen now)" in first.stdout
+    assert "moved to" not in first.stdout
+
+    mlflow_client.set_registered_model_alias("churn <prod>", "champion", "3")
+    second = _promobot(["digest"], tmp_path, **env).stdout
+    assert "• churn <prod>: @champion moved to v3, it was v1 (made outside promobot" in second
+    third = _promobot(["digest"], tmp_path, **env).stdout
+    assert third.count("@champion moved to v3") == 1  # still in the 24-hour window, once
+    assert "churn <prod> · @champion: v3 (set outside promobot, seen since " in third
+
+
 def test_digest_post_needs_the_channel_and_a_token(
     tmp_path: Path, registry_env: dict[str, str]
 ) -> None:

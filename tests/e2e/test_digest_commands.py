@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bot.jobs.digests import DigestRunner, SlotOutcome
 from bot.slack.blocks.packing import MAX_BLOCKS, MAX_MESSAGE_CHARS, MAX_SECTION_TEXT
-from storage import digest_queries
-from tests.conftest import MutableClock, Served, make_settings
+from storage import alias_queries, digest_queries
+from tests.conftest import MutableClock, Served, make_settings, seed_model
 from tests.e2e.conftest import REQUESTER, all_text
 from tests.registry_bulk import bulk_registry
 
@@ -121,6 +122,39 @@ def test_digest_of_a_large_registry_is_split_into_thread_replies_within_limits(
     for n in (0, 1, 500, 998, 999):
         assert everything.count(f"*model-{n:04d}* · Production: *v20*") == 1
     assert everything.count("Staging: v19") == 1000
+
+
+def test_digest_in_alias_mode_flags_an_alias_moved_outside_promobot(
+    serve_app: Any, tracking_uri: str, database_url: str, mlflow_client: Any
+) -> None:
+    seed_model(mlflow_client, "churn", versions=3)
+    mlflow_client.set_registered_model_alias("churn", "champion", "1")
+    mlflow_client.set_registered_model_alias("churn", "challenger", "2")
+    settings = make_settings(
+        mlflow_tracking_uri=tracking_uri, database_url=database_url, registry_mode="aliases"
+    )
+    served = serve_app(settings)
+    assert "Posted the registry digest" in _reply(served, "digest")
+    first = all_text(served.fake.of("chat.postMessage"))
+    assert "*churn* · @champion: *v1* (set outside promobot, first seen now)" in first
+    assert "@challenger: v2" in first and "moved to" not in first
+
+    mlflow_client.set_registered_model_alias("churn", "champion", "3")  # a script's move
+    assert "Posted the registry digest" in _reply(served, "digest")
+    flagged = all_text(served.fake.of("chat.postMessage")[1:])
+    assert "*churn*: *@champion* moved to *v3*, it was v1 (made outside promobot" in flagged
+    assert "*1* change since" in flagged and "*churn* · @champion: *v3* (set outside" in flagged
+
+    _reply(served, "digest")  # the same window: the move is listed once, now as recorded
+    again = all_text(served.fake.of("chat.postMessage")[2:])
+    assert again.count("moved to *v3*") == 1 and "*v3* (set outside promobot, seen since" in again
+    with served.runtime.promotions.context.unit_of_work() as session:
+        logged = alias_queries.list_alias_changes(
+            session=session,
+            after=datetime(2000, 1, 1, tzinfo=UTC),
+            until=datetime(2100, 1, 1, tzinfo=UTC),
+        )
+    assert [(c.alias, c.version, c.previous_version) for c in logged] == [("champion", 3, 1)]
 
 
 def _client(served: Served) -> Any:

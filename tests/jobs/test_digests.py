@@ -18,7 +18,7 @@ from bot.app import build_promotions, build_web_client
 from bot.domain.service import Promotions
 from bot.jobs.digests import DigestJobs, DigestRunner, SlotOutcome
 from bot.registry.mlflow_registry import MlflowRegistry
-from storage import digest_queries
+from storage import alias_queries, digest_queries, queries
 from storage.digest_models import DigestSlot, SlotStatus
 from tests.conftest import MutableClock, make_settings, seed_model
 from tests.fake_slack import Failure, FakeSlack
@@ -180,6 +180,35 @@ def test_slot_refused_by_slack_is_recorded_failed_and_not_retried(
     assert len(fake_slack.of("chat.postMessage")) == 1
     (slot,) = _slots(replica)
     assert (slot.status, slot.detail) == (SlotStatus.FAILED, "not_in_channel")
+
+
+def test_alias_state_is_recorded_when_a_digest_is_posted_and_not_when_slack_refuses(
+    start_replica: Any, fake_slack: FakeSlack, mlflow_client: Any
+) -> None:
+    mlflow_client.set_registered_model_alias("churn", "champion", "1")
+    clock = MutableClock(MONDAY_8)
+    replica = start_replica(clock, registry_mode="aliases")
+    fake_slack.fail("chat.postMessage", Failure(error="not_in_channel"))
+    clock.advance(hours=1, seconds=1)
+    assert [r.outcome for r in replica.runner.run_due()] == [SlotOutcome.FAILED]
+    assert _alias_records(replica) == {} and _alias_watch(replica) is None
+
+    clock.advance(days=1)  # Tuesday's slot
+    assert [r.outcome for r in replica.runner.run_due()] == [SlotOutcome.POSTED]
+    assert _alias_records(replica) == {("churn", "champion"): 1}
+    (posted,) = _slots(replica)[1:]
+    assert _alias_watch(replica) == posted.as_of
+
+
+def _alias_records(replica: Replica) -> dict[tuple[str, str], int]:
+    with replica.promotions.context.unit_of_work() as session:
+        rows = queries.list_alias_records(session=session)
+    return {(r.model_name, r.alias): r.version for r in rows}
+
+
+def _alias_watch(replica: Replica) -> datetime | None:
+    with replica.promotions.context.unit_of_work() as session:
+        return alias_queries.alias_watch_since(session=session)
 
 
 def test_registry_outage_delays_the_slot_within_grace_without_recording_it(

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.domain.digest.aliases import AliasChange
 from bot.domain.digest.model import (
     Change,
     Digest,
     DigestSummary,
     ModelDigest,
     ProductionVersion,
+    Seen,
 )
 from bot.domain.views import RequestView
 from bot.slack.blocks.as_text import message_as_text
@@ -182,6 +185,64 @@ def test_registry_and_user_text_is_escaped() -> None:
     everything = "\n".join(text for m in messages for text in _texts(m))
     assert "<!channel>" not in everything and "<@U0BOSS>" not in everything
     assert "&lt;!channel&gt; &amp; &lt;@U0BOSS&gt;" in everything
+
+
+def _alias_digest(name: str, alias: str, label: str = "@champion") -> Digest:
+    """An alias-mode digest: promobot's move, a script's move, and a recorded holder."""
+    models = [
+        ModelDigest(
+            name,
+            (ProductionVersion(3, AS_OF, False, seen=Seen.FIRST_SEEN),),
+            (2,),
+            (),
+            changes=2,
+            other_aliases=((alias, 1),),
+        ),
+        ModelDigest("ranker", (ProductionVersion(7, AS_OF - timedelta(days=3), False),), (), ()),
+    ]
+    models[1] = replace(
+        models[1], production=(replace(models[1].production[0], seen=Seen.RECORDED),)
+    )
+    digest = _digest(models)
+    displaced = Change(AS_OF, name, 4, "", True, label, "U0BOB")
+    return replace(
+        digest,
+        summary=replace(digest.summary, changes=4),
+        production_label=label,
+        staging_label="@challenger",
+        changes=(displaced,),
+        alias_changes=(
+            AliasChange(AS_OF, name, label.removeprefix("@"), 3, 4),
+            AliasChange(AS_OF, name, alias, 1, None),
+            AliasChange(AS_OF, name, alias, None, 5),
+        ),
+    )
+
+
+def test_alias_digest_names_the_aliases_and_flags_outside_moves() -> None:
+    (message,) = digest_messages(_alias_digest("churn", "shadow"))
+    text = message_as_text(message)
+    assert "2 models · 2 with @champion · 0 approvals pending · 4 changes since" in text
+    assert "churn · @champion: v3 (set outside promobot, first seen now) · 2 changes" in text
+    assert "      @challenger: v2\n      Other aliases: @shadow v1" in text
+    assert "ranker · @champion: v7 (set outside promobot, seen since 2026-11-21 09:00 UTC)" in text
+    assert "• churn: @champion moved to v3, it was v4 (made outside promobot, noticed" in text
+    assert "• churn: @shadow set on v1 (made outside promobot" in text
+    assert "• churn: @shadow removed, it was on v5 (made outside promobot" in text
+    assert "churn v4: lost @champion · by @U0BOB" in text
+    assert "Production" not in text and "Staging" not in text
+
+
+def test_hostile_alias_names_are_escaped() -> None:
+    hostile = "<!channel>&x"
+    messages = digest_messages(_alias_digest(EVIL, hostile, label=f"@{hostile}"))
+    everything = "\n".join(text for m in messages for text in _texts(m))
+    assert "<!channel>" not in everything and "<@U0BOSS>" not in everything
+    assert "*@&lt;!channel&gt;&amp;x* moved to *v3*" in everything
+    assert "Other aliases: @&lt;!channel&gt;&amp;x v1" in everything
+    assert "lost *@&lt;!channel&gt;&amp;x*" in everything
+    assert "*2* with @&lt;!channel&gt;&amp;x" in everything
+    assert "<!channel>" not in " ".join(m["text"] for m in messages)  # the fallback too
 
 
 def test_an_overlong_line_is_wrapped_at_spaces_outside_markup() -> None:

@@ -9,12 +9,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import Column, Integer, MetaData, String, Table, inspect, text
+from sqlalchemy import insert as sa_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
+import storage
 from storage import queries
 from storage.db import UnitOfWork, create_db_engine, init_db
 from storage.types import UTCDateTime
@@ -68,63 +72,31 @@ def test_upgrade_is_idempotent(empty_engine: Engine) -> None:
 def test_upgrade_from_previous_schema_keeps_the_data(empty_engine: Engine) -> None:
     """promobot 0.1 created its tables with create_all and had no alembic_version table.
 
-    Its schema is written out here as it was (stage columns, no heartbeat), since today's
-    models have moved on.
+    Its schema is the baseline revision's (stage columns), so it is made by migrating to the
+    baseline and dropping alembic_version; today's models have renamed those columns.
     """
-    old = MetaData()
-    Table(
-        "promotion_request",
-        old,
-        Column("id", Integer, primary_key=True),
-        Column("kind", String, nullable=False),
-        Column("model_name", String, nullable=False, index=True),
-        Column("version", Integer, nullable=False),
-        *(
-            Column(name, String, nullable=False)
-            for name in ("from_stage", "to_stage", "archive_versions", "requested_by")
-        ),
-        Column("created_at", UTCDateTime(), nullable=False),
-        Column("expires_at", UTCDateTime(), nullable=False),
-        Column("status", String, nullable=False, index=True),
-        Column("decided_by", String),
-        Column("decided_at", UTCDateTime()),
-        Column("channel_id", String),
-        Column("message_ts", String),
-        Column("comment", String, nullable=False),
-        Column("open_model", String, unique=True),
-    )
-    Table(
-        "decision_event",
-        old,
-        Column("id", Integer, primary_key=True),
-        Column("at", UTCDateTime(), nullable=False, index=True),
-        Column("event", String, nullable=False, index=True),
-        Column("actor", String, nullable=False),
-        Column("model_name", String, nullable=False, index=True),
-        Column("version", Integer, nullable=False),
-        *(Column(name, String, nullable=False) for name in ("from_stage", "to_stage")),
-        Column("request_id", Integer, index=True),
-        Column("comment", String, nullable=False),
-    )
-    old.create_all(empty_engine)
+    config = Config()
+    config.set_main_option("script_location", str(Path(storage.__file__).parent / "migrations"))
     now = datetime(2026, 11, 24, 9, tzinfo=UTC)
     with empty_engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.execute(text("DROP TABLE alembic_version"))
         connection.execute(
-            old.tables["promotion_request"].insert(),
-            {
-                "kind": "promote",
-                "model_name": "churn",
-                "version": 2,
-                "from_stage": "Staging",
-                "to_stage": "Production",
-                "archive_versions": "1",
-                "requested_by": "U0ANN",
-                "created_at": now,
-                "expires_at": now,
-                "status": "pending",
-                "comment": "",
-                "open_model": "churn",
-            },
+            sa_insert(_v01_request_table()).values(
+                kind="promote",
+                model_name="churn",
+                version=2,
+                from_stage="Staging",
+                to_stage="Production",
+                archive_versions="1",
+                requested_by="U0ANN",
+                created_at=now,
+                expires_at=now,
+                status="pending",
+                comment="",
+                open_model="churn",
+            )
         )
     init_db(empty_engine)
     with UnitOfWork(empty_engine)() as session:
@@ -132,3 +104,23 @@ def test_upgrade_from_previous_schema_keeps_the_data(empty_engine: Engine) -> No
     assert kept is not None and kept.version == 2 and kept.created_at == now
     assert (kept.from_target, kept.to_target, kept.displaced) == ("Staging", "Production", (1,))
     assert _schema_differences(empty_engine) == []
+
+
+def _v01_request_table() -> Table:
+    """promotion_request as promobot 0.1 had it (only the columns the test writes)."""
+    return Table(
+        "promotion_request",
+        MetaData(),
+        Column("kind", String),
+        Column("model_name", String),
+        Column("version", Integer),
+        Column("from_stage", String),
+        Column("to_stage", String),
+        Column("archive_versions", String),
+        Column("requested_by", String),
+        Column("created_at", UTCDateTime()),
+        Column("expires_at", UTCDateTime()),
+        Column("status", String),
+        Column("comment", String),
+        Column("open_model", String),
+    )

@@ -6,18 +6,30 @@ a `Digest` comes out. Changes come from two sources:
 - the decision log: every move promobot applied since the last digest;
 - MLflow's `last_updated_timestamp`: a version updated since the last digest that promobot's
   own last move of it does not explain was changed outside promobot (MLflow UI, scripts).
+
+In alias mode, moving an alias changes no timestamp: alias moves made outside promobot are
+found by comparing the registry with promobot's records instead (`aliases.py`).
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.domain.digest.aliases import (
+    AliasChange,
+    AliasKnowledge,
+    AliasUpdate,
+    compare_aliases,
+)
+from bot.domain.digest.production import ProductionVersion as ProductionVersion
+from bot.domain.digest.production import Seen as Seen
+from bot.domain.digest.production import alias_production, stage_production
 from bot.domain.views import RequestView
 from bot.registry.protocol import ModelVersion, RegisteredModel
-from bot.stages import Stage
+from bot.registry.targets import TargetKind, TargetScheme, holders
 from storage.models import DecisionEvent, RequestStatus
 
 #: promobot writes its event just after MLflow's transition; a version updated no later than
@@ -45,18 +57,6 @@ class Change:
 
 
 @dataclass(frozen=True)
-class ProductionVersion:
-    """A version in Production: since when, and who asked for it when promobot moved it."""
-
-    version: int
-    since: datetime
-    by_promobot: bool
-    requested_by: str | None = None
-    approved_by: str | None = None
-    request_id: int | None = None
-
-
-@dataclass(frozen=True)
 class ModelDigest:
     """One registered model's lines in the digest."""
 
@@ -66,6 +66,8 @@ class ModelDigest:
     open_requests: tuple[RequestView, ...]
     changes: int = 0
     expired: int = 0
+    #: Alias mode: the aliases other than production and staging, with their holders.
+    other_aliases: tuple[tuple[str, int], ...] = ()
 
     @property
     def has_activity(self) -> bool:
@@ -92,6 +94,21 @@ class Digest:
     models: tuple[ModelDigest, ...]
     changes: tuple[Change, ...]
     expired: tuple[RequestView, ...]
+    #: How the production and staging targets are written (`Production`, `@champion`).
+    production_label: str = "Production"
+    staging_label: str = "Staging"
+    #: Alias moves made outside promobot, newest first (alias mode).
+    alias_changes: tuple[AliasChange, ...] = ()
+    #: The alias state to record once this digest is posted; None in stage mode.
+    seen_aliases: SeenAliases | None = None
+
+
+@dataclass(frozen=True)
+class SeenAliases:
+    """The alias records a digest writes once it is out (see DigestService.record_seen)."""
+
+    as_of: datetime
+    updates: tuple[AliasUpdate, ...]
 
 
 @dataclass(frozen=True)
@@ -108,16 +125,32 @@ class DigestInputs:
     expired: Sequence[RequestView]
     #: The requests the moves above belong to (for who requested them).
     requests: Mapping[int, RequestView]
+    #: The registry mode's targets: which is production, which staging, where a version is.
+    targets: TargetScheme
+    #: Alias mode: promobot's records of the aliases (unused in stage mode).
+    aliases: AliasKnowledge = field(default_factory=AliasKnowledge)
+
+
+def tracks_aliases(targets: TargetScheme) -> bool:
+    """Production is an alias: outside moves are found through promobot's alias records."""
+    return targets.production.kind == TargetKind.ALIAS
 
 
 def assemble_digest(
     inputs: DigestInputs, *, as_of: datetime, since: datetime, first: bool
 ) -> Digest:
     """Build the digest; models with activity come first, each group in name order."""
+    targets = inputs.targets
     latest = {(e.model_name, e.version): e for e in inputs.latest_moves}
     changes = _promobot_changes(inputs, since, as_of) + _outside_changes(
-        inputs.versions, latest, since, as_of
+        targets, inputs.versions, latest, since, as_of
     )
+    aliases = (
+        compare_aliases(inputs.models, inputs.aliases, inputs.latest_moves, as_of=as_of)
+        if tracks_aliases(targets)
+        else None
+    )
+    alias_changes = aliases.changes if aliases is not None else ()
     # Stable: promobot's moves at the same moment stay in the log's newest-first order.
     changes.sort(key=lambda c: c.at, reverse=True)
     by_model: dict[str, list[ModelVersion]] = defaultdict(list)
@@ -126,18 +159,21 @@ def assemble_digest(
     open_by_model: dict[str, list[RequestView]] = defaultdict(list)
     for request in inputs.open_requests:
         open_by_model[request.model_name].append(request)
-    change_counts = Counter(c.model for c in changes)
+    change_counts = Counter([c.model for c in changes] + [c.model for c in alias_changes])
     expired_counts = Counter(r.model_name for r in inputs.expired)
     models = [
         ModelDigest(
             name=model.name,
-            production=tuple(_production(by_model[model.name], latest, inputs.requests)),
-            staging=tuple(
-                sorted(v.version for v in by_model[model.name] if v.stage == Stage.STAGING)
+            production=tuple(
+                stage_production(by_model[model.name], latest, inputs.requests, targets)
+                if aliases is None
+                else alias_production(model.name, aliases, targets, inputs.requests)
             ),
+            staging=tuple(sorted(holders(targets, by_model[model.name], targets.staging))),
             open_requests=tuple(open_by_model[model.name]),
             changes=change_counts[model.name],
             expired=expired_counts[model.name],
+            other_aliases=_other_aliases(model, targets) if aliases is not None else (),
         )
         for model in inputs.models
     ]
@@ -146,7 +182,7 @@ def assemble_digest(
         models=len(models),
         with_production=sum(1 for m in models if m.production),
         pending_approvals=sum(1 for r in inputs.open_requests if r.status == RequestStatus.PENDING),
-        changes=len(changes),
+        changes=len(changes) + len(alias_changes),
     )
     return Digest(
         as_of=as_of,
@@ -156,6 +192,10 @@ def assemble_digest(
         models=tuple(models),
         changes=tuple(changes),
         expired=tuple(inputs.expired),
+        production_label=targets.production.label,
+        staging_label=targets.staging.label,
+        alias_changes=alias_changes,
+        seen_aliases=SeenAliases(as_of, aliases.updates) if aliases is not None else None,
     )
 
 
@@ -182,6 +222,7 @@ def _promobot_changes(inputs: DigestInputs, since: datetime, as_of: datetime) ->
 
 
 def _outside_changes(
+    targets: TargetScheme,
     versions: Sequence[ModelVersion],
     latest: Mapping[tuple[str, int], DecisionEvent],
     since: datetime,
@@ -192,9 +233,10 @@ def _outside_changes(
         if not since < version.updated_at <= as_of:
             continue
         move = latest.get((version.model, version.version))
+        position = targets.position(version)
         if (
             move is not None
-            and move.to_target == version.stage
+            and move.to_target == position
             and version.updated_at <= move.at + CLOCK_TOLERANCE
         ):
             continue  # promobot's own move (already listed from the decision log)
@@ -203,7 +245,7 @@ def _outside_changes(
                 at=version.updated_at,
                 model=version.model,
                 version=version.version,
-                to_target=version.stage,
+                to_target=position,
                 by_promobot=False,
                 registered=version.created_at > since,
             )
@@ -211,28 +253,6 @@ def _outside_changes(
     return changes
 
 
-def _production(
-    versions: Sequence[ModelVersion],
-    latest: Mapping[tuple[str, int], DecisionEvent],
-    requests: Mapping[int, RequestView],
-) -> list[ProductionVersion]:
-    found = []
-    for version in sorted(versions, key=lambda v: v.version, reverse=True):
-        if version.stage != Stage.PRODUCTION:
-            continue
-        move = latest.get((version.model, version.version))
-        if move is None or move.to_target != Stage.PRODUCTION:
-            found.append(ProductionVersion(version.version, version.updated_at, by_promobot=False))
-            continue
-        request = requests.get(move.request_id) if move.request_id else None
-        found.append(
-            ProductionVersion(
-                version.version,
-                since=move.at,
-                by_promobot=True,
-                requested_by=request.requested_by if request else move.actor,
-                approved_by=move.actor if request else None,
-                request_id=move.request_id,
-            )
-        )
-    return found
+def _other_aliases(model: RegisteredModel, targets: TargetScheme) -> tuple[tuple[str, int], ...]:
+    shown = {targets.production.name, targets.staging.name}
+    return tuple(sorted((a, v) for a, v in model.aliases.items() if a not in shown))

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import logging
+from datetime import datetime, timedelta
 
-from bot.domain.digest.model import CLOCK_TOLERANCE, Digest, DigestInputs, assemble_digest
+from bot.domain.digest.aliases import AliasChange, AliasKnowledge, RecordedAlias
+from bot.domain.digest.model import (
+    CLOCK_TOLERANCE,
+    Digest,
+    DigestInputs,
+    assemble_digest,
+    tracks_aliases,
+)
 from bot.domain.rules import DomainContext
 from bot.domain.views import RequestView, request_views
-from bot.stages import Stage
-from storage import digest_queries, queries
+from storage import alias_queries, digest_queries, queries
+from storage.alias_queries import AliasRecordUpdate
+
+log = logging.getLogger(__name__)
 
 #: What the first digest of a channel covers, when no earlier digest was posted there.
 DEFAULT_WINDOW = timedelta(hours=24)
@@ -24,7 +34,8 @@ class DigestService:
         """The digest as of now, covering the time since `channel`'s last posted digest.
 
         The registry is read with `all_models_and_versions`: paginated bulk calls, each list
-        read once, whose number does not grow with the number of models.
+        read once, whose number does not grow with the number of models. Nothing is written:
+        the alias state it saw is recorded by `record_seen`, once the digest is out.
         """
         as_of = self._ctx.clock()
         last = None
@@ -33,8 +44,15 @@ class DigestService:
                 last = digest_queries.last_posted_slot(session=session, channel_id=channel)
         first = last is None or last.as_of is None
         since = as_of - DEFAULT_WINDOW if last is None or last.as_of is None else last.as_of
+        targets = self._ctx.registry.targets
         models, versions = self._ctx.registry.all_models_and_versions()
-        # The log is read after the registry, so a move applied during the scan is seen.
+        # The log and records are read after the registry, so a move applied during the
+        # scan is seen.
+        aliases = (
+            self._alias_knowledge(since=since, as_of=as_of)
+            if tracks_aliases(targets)
+            else AliasKnowledge()
+        )
         with self._ctx.unit_of_work() as session:
             latest_moves = digest_queries.latest_applied_events(session=session)
             recent_moves = digest_queries.list_applied_events(
@@ -44,7 +62,11 @@ class DigestService:
             expired = digest_queries.list_expired_requests(
                 session=session, after=since, until=as_of
             )
-            in_production = [e for e in latest_moves if e.to_target == Stage.PRODUCTION]
+            in_production = [
+                e
+                for e in [*latest_moves, *aliases.moves_into]
+                if e.to_target == targets.production.label
+            ]
             request_ids = {
                 e.request_id for e in [*in_production, *recent_moves] if e.request_id is not None
             }
@@ -57,5 +79,62 @@ class DigestService:
             open_requests=request_views(open_requests),
             expired=request_views(expired),
             requests={number: RequestView.of(r) for number, r in requests.items()},
+            targets=targets,
+            aliases=aliases,
         )
         return assemble_digest(inputs, as_of=as_of, since=since, first=first)
+
+    def record_seen(self, digest: Digest) -> None:
+        """Record the alias state `digest` saw, once it is posted (or printed).
+
+        The next digest then reports only newer outside moves, and every later digest of any
+        channel lists the outside changes this one noticed within its own window. Each record
+        is written only if it still holds what the digest compared against, so recording
+        twice, or on two replicas at once, changes nothing. Best effort: the digest is out
+        already; if this fails, the next digest reports the same changes again.
+        """
+        seen = digest.seen_aliases
+        if seen is None:
+            return
+        updates = [
+            AliasRecordUpdate(
+                model_name=u.model,
+                alias=u.alias,
+                version=u.version,
+                by_promobot=u.by_promobot,
+                replaces=u.replaces,
+                outside=u.change is not None,
+                previous=u.change.previous if u.change is not None else None,
+            )
+            for u in seen.updates
+        ]
+        try:
+            with self._ctx.unit_of_work() as session:
+                alias_queries.record_seen_aliases(
+                    session=session, updates=updates, noticed_at=seen.as_of
+                )
+                alias_queries.start_alias_watch(session=session, since=seen.as_of)
+        except Exception:  # the database hiccuped after the digest was posted: log, go on
+            log.exception("alias state of the digest as of %s not recorded", seen.as_of)
+
+    def _alias_knowledge(self, *, since: datetime, as_of: datetime) -> AliasKnowledge:
+        """The alias records, then the outside changes already noticed in (since, as_of].
+
+        Records are read first: a change another replica records in between is then either
+        still unrecorded (found again, and listed once) or both recorded and listed.
+        """
+        with self._ctx.unit_of_work() as session:
+            records = [
+                RecordedAlias(r.model_name, r.alias, r.version, r.recorded_at, r.by_promobot)
+                for r in queries.list_alias_records(session=session)
+            ]
+            noticed = [
+                AliasChange(c.noticed_at, c.model_name, c.alias, c.version, c.previous_version)
+                for c in alias_queries.list_alias_changes(session=session, after=since, until=as_of)
+            ]
+            return AliasKnowledge(
+                records=records,
+                noticed=noticed,
+                watched_since=alias_queries.alias_watch_since(session=session),
+                moves_into=digest_queries.latest_applied_per_target(session=session),
+            )

@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from bot.domain.digest.model import Change, Digest, ModelDigest, ProductionVersion
+from bot.domain.digest.aliases import AliasChange
+from bot.domain.digest.model import Change, Digest, ModelDigest, ProductionVersion, Seen
 from bot.domain.digest.subscriptions import Subscribed, Unsubscribed
 from bot.domain.views import RequestView
+from bot.registry.targets import ARCHIVED_LABEL
 from bot.slack import mrkdwn as md
 from bot.slack.blocks import Block, context, section
-from bot.slack.blocks.cards import request_summary
+from bot.slack.blocks.cards import is_alias_target, request_summary
 from bot.slack.blocks.packing import Message, Part, pack_sections, split_messages
 
 TITLE = "Registry digest"
@@ -29,10 +31,10 @@ def digest_messages(digest: Digest) -> list[Message]:
     quiet = [m for m in digest.models if not m.has_activity]
     parts = []
     if active:
-        parts.append(Part("*Models with activity*", [_model(m, digest.as_of) for m in active]))
+        parts.append(Part("*Models with activity*", [_model(m, digest) for m in active]))
     if quiet:
         title = "*Other models*" if active else "*Models*"
-        parts.append(Part(title, [_model(m, digest.as_of) for m in quiet]))
+        parts.append(Part(title, [_model(m, digest) for m in quiet]))
     if not digest.models:
         parts.append(Part("*Models*", [["_No registered models yet._"]]))
     parts.append(_changes_part(digest))
@@ -47,7 +49,8 @@ def summary_line(digest: Digest) -> str:
     """`*12 models* · *9* with a Production version · *1* approval pending · *3* changes …`"""
     s = digest.summary
     return (
-        f"*{_count(s.models, 'model')}* · *{s.with_production}* with a Production version · "
+        f"*{_count(s.models, 'model')}* · *{s.with_production}* with "
+        f"{_holding(digest.production_label)} · "
         f"*{s.pending_approvals}* {'approval' if s.pending_approvals == 1 else 'approvals'} "
         f"pending · *{s.changes}* {'change' if s.changes == 1 else 'changes'} {_since(digest)}"
     )
@@ -95,9 +98,23 @@ def unsubscribed_message(unsubscribed: Unsubscribed) -> Message:
 
 def _changes_part(digest: Digest) -> Part:
     title = f"*Changed {_since(digest)}*"
-    if not digest.changes:
+    if not digest.changes and not digest.alias_changes:
         return Part(title, [["_No changes._"]])
-    return Part(title, [[_change(c)] for c in digest.changes])
+    lines = [[_alias_change(c)] for c in digest.alias_changes]
+    return Part(title, lines + [[_change(c)] for c in digest.changes])
+
+
+def _alias_change(change: AliasChange) -> str:
+    """`• *churn*: *@champion* moved to *v5*, it was v4 (made outside promobot, noticed …)`"""
+    alias = f"*@{md.escape(change.alias)}*"
+    if change.version is None:
+        what = f"{alias} removed, it was on v{change.previous}"
+    elif change.previous is None:
+        what = f"{alias} set on *v{change.version}*"
+    else:
+        what = f"{alias} moved to *v{change.version}*, it was v{change.previous}"
+    noticed = md.date(change.noticed_at)
+    return f"• {md.model_ref(change.model)}: {what} (made outside promobot, noticed {noticed})"
 
 
 def _change(change: Change) -> str:
@@ -105,9 +122,11 @@ def _change(change: Change) -> str:
     when = md.date(change.at)
     if not change.by_promobot:
         what = "registered" if change.registered else "updated"
-        now_in = md.escape(change.to_target)
-        return f"• {when} {ref}: {what}, now in *{now_in}* (made outside promobot)"
-    move = f"{md.escape(change.from_target)} → *{md.escape(change.to_target)}*"
+        return f"• {when} {ref}: {what}, {_now_at(change.to_target)} (made outside promobot)"
+    if not change.to_target:  # alias mode: the version lost its alias to another
+        move = f"lost *{md.escape(change.from_target)}*"
+    else:
+        move = f"{md.escape(change.from_target or 'no alias')} → *{md.escape(change.to_target)}*"
     if change.request_id is not None and change.requested_by is not None:
         who = (
             f"requested by {md.user(change.requested_by)}, approved by "
@@ -122,9 +141,10 @@ def _expired(digest: Digest) -> list[list[str]]:
     return [[f"• {request_summary(r)} · expired {md.date(r.expires_at)}"] for r in digest.expired]
 
 
-def _model(model: ModelDigest, as_of: datetime) -> list[str]:
+def _model(model: ModelDigest, digest: Digest) -> list[str]:
     production = ", ".join(_production(p) for p in model.production) or "none"
-    first = f"{md.model_ref(model.name)} · Production: {production}"
+    label = md.escape(digest.production_label)
+    first = f"{md.model_ref(model.name)} · {label}: {production}"
     notes = []
     if model.changes:
         notes.append(_count(model.changes, "change"))
@@ -134,14 +154,21 @@ def _model(model: ModelDigest, as_of: datetime) -> list[str]:
         first += f" · {', '.join(notes)}"
     lines = [first]
     if model.staging:
-        lines.append(f"{_INDENT}Staging: {_versions(model.staging)}")
-    lines.extend(_open_request(r, as_of) for r in model.open_requests)
+        lines.append(f"{_INDENT}{md.escape(digest.staging_label)}: {_versions(model.staging)}")
+    if model.other_aliases:
+        others = ", ".join(f"@{md.escape(a)} v{v}" for a, v in model.other_aliases)
+        lines.append(f"{_INDENT}Other aliases: {others}")
+    lines.extend(_open_request(r, digest.as_of) for r in model.open_requests)
     return lines
 
 
 def _production(version: ProductionVersion) -> str:
     when = md.date(version.since)
     if not version.by_promobot:
+        if version.seen == Seen.FIRST_SEEN:
+            return f"*v{version.version}* (set outside promobot, first seen now)"
+        if version.seen == Seen.RECORDED:
+            return f"*v{version.version}* (set outside promobot, seen since {when})"
         return f"*v{version.version}* (updated {when}, outside promobot)"
     if version.approved_by is not None and version.requested_by is not None:
         who = (
@@ -174,6 +201,22 @@ def age(delta: timedelta) -> str:
     return f"{days} d {rest} h" if rest else f"{days} d"
 
 
+def _holding(label: str) -> str:
+    """`a Production version` (stage mode) or `@champion` (alias mode)."""
+    return md.escape(label) if is_alias_target(label) else f"a {md.escape(label)} version"
+
+
+def _now_at(position: str) -> str:
+    """Where a version is now: `now in *Staging*`, `now on *@champion*`, `now *archived*`."""
+    if not position:
+        return "now with no alias"
+    if is_alias_target(position):
+        return f"now on *{md.escape(position)}*"
+    if position == ARCHIVED_LABEL:
+        return "now *archived*"
+    return f"now in *{md.escape(position)}*"
+
+
 def _versions(numbers: Sequence[int]) -> str:
     return ", ".join(f"v{n}" for n in numbers)
 
@@ -193,6 +236,7 @@ def _count(n: int, noun: str) -> str:
 def _fallback(digest: Digest) -> str:
     s = digest.summary
     return (
-        f"{TITLE}: {_count(s.models, 'model')}, {s.with_production} with a Production version, "
+        f"{TITLE}: {_count(s.models, 'model')}, {s.with_production} with "
+        f"{_holding(digest.production_label)}, "
         f"{s.pending_approvals} pending approval(s), {s.changes} change(s)"
     )
