@@ -18,7 +18,10 @@ from bot.domain.digest.schedule import (
 )
 
 SLACK_API_URL = "https://slack.com/api/"
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
+#: ASCII digits only: `\d` alone would take `٣h` for three hours.
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE | re.ASCII)
+#: Longer than any sensible setting, and well inside what timedelta can hold.
+_MAX_DURATION = timedelta(days=3650)
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres", "postgresql+psycopg")
 #: The token kind each Slack secret must be; a swapped token is a common setup mistake.
@@ -127,7 +130,10 @@ class Settings(BaseSettings):
     def _parse_duration(cls, value: Any) -> Any:
         """Accept seconds (`3600`), a unit (`90m`, `24h`, `2d`) or ISO 8601 (`PT24H`)."""
         if isinstance(value, str) and (match := _DURATION.match(value)):
-            return timedelta(seconds=float(match[1]) * _UNIT_SECONDS[match[2].lower()])
+            seconds = float(match[1]) * _UNIT_SECONDS[match[2].lower()]
+            if seconds > _MAX_DURATION.total_seconds():
+                raise ValueError("must be at most 3650 days")
+            return timedelta(seconds=seconds)
         return value
 
     @field_validator("request_ttl", "digest_grace")

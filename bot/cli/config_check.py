@@ -123,6 +123,8 @@ def format_validation_error(exc: ValidationError) -> str:
         message = str(error["msg"]).removeprefix("Value error, ")
         given = error.get("input")
         if name not in SECRET_NAMES and isinstance(given, str | int | float):
-            message += f" (got {_show(given)!r})" if isinstance(given, str) else f" (got {given})"
+            shown = _show(given) if isinstance(given, str) else str(given)
+            shown = shown if len(shown) <= 80 else shown[:79] + "…"
+            message += f" (got {shown!r})" if isinstance(given, str) else f" (got {shown})"
         lines.append(f"  {name}: {message}")
     return "\n".join(lines)

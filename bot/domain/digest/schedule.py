@@ -10,6 +10,7 @@ field is therefore translated to day names here, with crontab's Sunday = 0 (or 7
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import UsageError
+from bot.numbers import ascii_number
 
 DEFAULT_CRONTAB = "0 9 * * 1-5"
 #: At most this many missed slots of one schedule are recorded as skipped (the newest ones).
@@ -33,6 +35,10 @@ _MACROS = {
     "@midnight": "0 0 * * *",
     "@hourly": "0 * * * *",
 }
+#: No crontab field needs a longer number, or a line longer than this.
+_MAX_NUMBER_DIGITS = 4
+_MAX_CRONTAB_LENGTH = 200
+_LONG_NUMBER = re.compile(rf"\d{{{_MAX_NUMBER_DIGITS + 1},}}")
 _DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 _EXAMPLE = "Use a line like `0 9 * * 1-5` (09:00 on weekdays) or `30 8 * * 1` (Mondays 08:30)"
 
@@ -170,7 +176,15 @@ def plan_start(schedule: DigestSchedule, last_recorded: datetime | None) -> date
 
 
 def _fields(crontab: str) -> list[str]:
-    text = " ".join(crontab.split())
+    if len(crontab) > _MAX_CRONTAB_LENGTH:
+        raise _refused(crontab, f"it is longer than {_MAX_CRONTAB_LENGTH} characters")
+    text = " ".join(crontab.split())  # any whitespace separates, also a pasted no-break space
+    if not text.isascii():
+        # APScheduler would read `٣` as 3; a crontab line is plain ASCII, so say so instead.
+        raise _refused(crontab, "it may hold only ASCII digits, day names and * , - /")
+    long_number = _LONG_NUMBER.search(text)
+    if long_number:
+        raise _refused(crontab, f"'{_shortened(long_number[0])}' is far too large a number")
     text = _MACROS.get(text.lower(), text)
     fields = text.split(" ")
     if len(fields) != 5 or not text:
@@ -215,10 +229,17 @@ def _weekday(text: str, crontab: str) -> int:
 
 
 def _number(text: str, crontab: str) -> int:
-    if not text.strip().isdigit():
-        raise _refused(crontab, f"'{text}' is not a number or a day name")
-    return int(text)
+    number = ascii_number(text.strip(), max_digits=_MAX_NUMBER_DIGITS)
+    if number is None:
+        raise _refused(crontab, f"'{_shortened(text)}' is not a number or a day name")
+    return number
+
+
+def _shortened(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _refused(crontab: str, why: str) -> InvalidScheduleError:
-    return InvalidScheduleError(f"'{crontab}' is not a usable crontab line: {why}. {_EXAMPLE}.")
+    return InvalidScheduleError(
+        f"'{_shortened(crontab, 60)}' is not a usable crontab line: {why}. {_EXAMPLE}."
+    )

@@ -94,6 +94,30 @@ def test_bad_crontab_lines_are_refused_with_a_clear_message(crontab: str, messag
     assert "0 9 * * 1-5" in caught.value.message  # every refusal shows a working example
 
 
+@pytest.mark.parametrize(
+    "crontab",
+    [
+        "0 9 * * ²",
+        "0 9 * * ٣",
+        "٣ 9 * * *",
+        "0 9 * * 1/²",
+        "0 9 * * 1-" + "9" * 5000,
+        "0 9 * * */" + "9" * 50,
+        "0 " + "9" * 5000 + " * * *",
+        "0 9 * * " + "1," * 300 + "2",
+    ],
+)
+def test_unicode_digits_and_huge_numbers_are_refused_with_a_usage_message(crontab: str) -> None:
+    with pytest.raises(InvalidScheduleError) as caught:
+        check_crontab(crontab)
+    assert "is not a usable crontab line" in caught.value.message
+    assert len(caught.value.message) < 300  # the line is quoted shortened, not in full
+
+
+def test_a_pasted_no_break_space_still_separates_fields() -> None:
+    assert check_crontab("0\u00a09 * * 1-5") == "0 9 * * 1-5"
+
+
 def test_unknown_time_zone_is_refused() -> None:
     with pytest.raises(InvalidScheduleError, match="not an IANA time zone name"):
         next_runs("0 9 * * *", "Mars/Olympus_Mons", after=MONDAY)
