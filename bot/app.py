@@ -93,6 +93,7 @@ def build_promotions(
             crontab=settings.digest_cron,
             timezone=settings.timezone,
             grace=settings.digest_grace,
+            min_interval=settings.digest_min_interval,
         ),
     )
     return Promotions.build(context)

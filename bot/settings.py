@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.domain.digest.schedule import (
     DEFAULT_CRONTAB,
+    DEFAULT_MIN_INTERVAL,
     InvalidScheduleError,
     check_crontab,
+    check_min_interval,
     check_timezone,
 )
 
@@ -63,8 +65,12 @@ class Settings(BaseSettings):
     )
     port: int = Field(3000, ge=1, le=65535, validation_alias="PORT")
     digest_channel: str | None = Field(None, validation_alias="PROMOBOT_DIGEST_CHANNEL")
-    digest_cron: str = Field(DEFAULT_CRONTAB, validation_alias="PROMOBOT_DIGEST_CRON")
+    # timezone and digest_min_interval come before digest_cron, whose check reads them.
     timezone: str = Field("UTC", validation_alias="PROMOBOT_TIMEZONE")
+    digest_min_interval: timedelta = Field(
+        DEFAULT_MIN_INTERVAL, validation_alias="PROMOBOT_DIGEST_MIN_INTERVAL"
+    )
+    digest_cron: str = Field(DEFAULT_CRONTAB, validation_alias="PROMOBOT_DIGEST_CRON")
     digest_grace: timedelta = Field(timedelta(hours=1), validation_alias="PROMOBOT_DIGEST_GRACE")
     log_format: Literal["keyvalue", "json"] = Field(
         "keyvalue", validation_alias="PROMOBOT_LOG_FORMAT"
@@ -124,7 +130,12 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "request_ttl", "reconcile_after", "digest_grace", "alias_cache_ttl", mode="before"
+        "request_ttl",
+        "reconcile_after",
+        "digest_grace",
+        "digest_min_interval",
+        "alias_cache_ttl",
+        mode="before",
     )
     @classmethod
     def _parse_duration(cls, value: Any) -> Any:
@@ -136,7 +147,7 @@ class Settings(BaseSettings):
             return timedelta(seconds=seconds)
         return value
 
-    @field_validator("request_ttl", "digest_grace")
+    @field_validator("request_ttl", "digest_grace", "digest_min_interval")
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):
@@ -170,11 +181,17 @@ class Settings(BaseSettings):
 
     @field_validator("digest_cron")
     @classmethod
-    def _crontab(cls, value: str) -> str:
+    def _crontab(cls, value: str, info: ValidationInfo) -> str:
+        # Checked as subscriptions are: in the schedules' time zone, against the minimum
+        # interval (each falls back to its default when it is itself invalid).
+        timezone = info.data.get("timezone") or "UTC"
+        min_interval = info.data.get("digest_min_interval") or DEFAULT_MIN_INTERVAL
         try:
-            return check_crontab(value)
+            line = check_crontab(value, timezone)
+            check_min_interval(line, timezone, min_interval, after=datetime.now(UTC))
         except InvalidScheduleError as exc:
             raise ValueError(exc.message) from None
+        return line
 
     @field_validator("command")
     @classmethod

@@ -97,3 +97,20 @@ def test_forged_button_values_get_a_usage_message(
     assert "does not belong to a promobot request" in reply, reply
     assert _recorded(served) == before
     figure(f"button value {value[:8]!r} ({len(value)} chars): '{reply}'")
+
+
+@pytest.mark.parametrize(
+    ("crontab", "every"),
+    [("* * * * *", "every minute"), ("*/15 * * * *", "every 15 minutes")],
+)
+def test_a_subscription_firing_more_than_once_an_hour_is_refused_with_the_reason(
+    served: Served, figure: Callable[[str], None], crontab: str, every: str
+) -> None:
+    reply = _reply(served, REQUESTER, f"subscribe {crontab}")
+
+    assert BOOM not in reply
+    assert f"it would post {every}, but a channel gets at most one digest every hour" in reply
+    assert served.runtime.promotions.schedules.schedules() == []
+    hourly = _reply(served, REQUESTER, "subscribe 0 * * * *")
+    assert "now gets the registry digest on `0 * * * *`" in hourly
+    figure(f"subscribe {crontab}: refused ('{reply[:110]}…'); `0 * * * *` accepted")

@@ -21,6 +21,12 @@ from bot.errors import UsageError
 from bot.numbers import ascii_number
 
 DEFAULT_CRONTAB = "0 9 * * 1-5"
+#: A channel gets at most one digest this often (PROMOBOT_DIGEST_MIN_INTERVAL).
+DEFAULT_MIN_INTERVAL = timedelta(hours=1)
+#: How many upcoming runs check_min_interval compares. This is exact for limits of up to an
+#: hour: with one minute value the runs are whole hours apart, and a line with more than
+#: one minute value fires twice within an hour in its first firing hour.
+_INTERVAL_RUNS = 200
 #: At most this many missed slots of one schedule are recorded as skipped (the newest ones).
 MAX_SKIPPED_RECORDS = 100
 #: Slots older than this (or than the grace period, if longer) are neither posted nor recorded.
@@ -117,6 +123,41 @@ def check_crontab(crontab: str, timezone: str = "UTC") -> str:
     if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:
         raise _refused(crontab, "it never fires (no such date)")
     return " ".join(crontab.split())
+
+
+def check_min_interval(
+    crontab: str, timezone: str, min_interval: timedelta, *, after: datetime
+) -> None:
+    """Refuse a line whose runs after `after` come closer together than `min_interval`."""
+    trigger = cron_trigger(crontab, timezone)
+    previous = trigger.get_next_fire_time(None, after)
+    for _ in range(_INTERVAL_RUNS):
+        if previous is None:
+            return
+        fire = trigger.get_next_fire_time(None, previous + timedelta(microseconds=1))
+        # In UTC: between two times of one zone, Python subtracts wall clock times.
+        gap = fire.astimezone(UTC) - previous.astimezone(UTC) if fire is not None else None
+        if gap is not None and gap < min_interval:
+            raise _refused(
+                crontab,
+                f"it would post {_every(gap)}, but a channel gets at most one "
+                f"digest {_every(min_interval)} (PROMOBOT_DIGEST_MIN_INTERVAL)",
+            )
+        previous = fire
+
+
+def spoken_duration(value: timedelta) -> str:
+    """`1 minute`, `90 minutes`, `2 hours`, `1 day`: the largest whole unit that fits."""
+    seconds = int(value.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{value.total_seconds():g} seconds"
+
+
+def _every(value: timedelta) -> str:
+    return "every " + spoken_duration(value).removeprefix("1 ")
 
 
 def next_runs(crontab: str, timezone: str, *, after: datetime, count: int = 3) -> list[datetime]:
