@@ -18,6 +18,7 @@ from bot.domain.digest.schedule import (
     check_min_interval,
     check_timezone,
 )
+from bot.url_credentials import url_passwords
 
 SLACK_API_URL = "https://slack.com/api/"
 #: ASCII digits only: `\d` alone would take `٣h` for three hours.
@@ -210,9 +211,7 @@ class Settings(BaseSettings):
         secrets = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token]
         values = [s.get_secret_value() for s in secrets if s is not None]
         for url in (self.database_url, self.mlflow_tracking_uri, self.mlflow_registry_uri):
-            password = urlsplit(url).password if url else None
-            if password:
-                values.append(password)
+            values += url_passwords(url) if url else []
         return [v for v in values if v]
 
     def missing_for_http(self) -> list[str]:
