@@ -147,9 +147,10 @@ class DecisionService:
             )
 
     def _refuse(self, request: PromotionRequest, actor: str, why: str) -> None:
+        """Record a refused attempt; the same person's repeats of it are recorded once."""
         now = self._ctx.clock()
         with self._ctx.unit_of_work() as session:
-            queries.add_event(
+            queries.add_refusal(
                 session=session, event=request_event(request, EventKind.REFUSED, actor, now, why)
             )
 
