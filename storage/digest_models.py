@@ -1,4 +1,5 @@
-"""The digest tables: channel subscriptions, and one row per scheduled slot (posted or not)."""
+"""The digest tables: channel subscriptions, one row per scheduled slot (posted or not), and
+when each channel last asked for a digest with `/promote digest`."""
 
 from __future__ import annotations
 
@@ -49,3 +50,16 @@ class DigestSlot(SQLModel, table=True):
     as_of: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     message_ts: str | None = None
     detail: str = ""
+
+
+class OnDemandDigest(SQLModel, table=True):
+    """When a channel last had a digest posted with `/promote digest`; one row per channel.
+
+    Claimed with one conditional UPDATE (or the first INSERT), so that replicas sharing the
+    database let a channel ask at most once a minute between them.
+    """
+
+    __tablename__ = "on_demand_digest"
+
+    channel_id: str = Field(primary_key=True)
+    posted_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
