@@ -58,8 +58,7 @@ class DecisionService:
     def retry(self, *, request_id: int, actor: str) -> Decision:
         """Apply again a request whose registry change failed (for example during an outage)."""
         request = self._load_open(request_id, actor, "retry", RequestStatus.FAILED)
-        if actor != request.decided_by:
-            self._check_approver(request, actor, "retry")
+        self._check_approver(request, actor, "retry")  # also whoever approved: still allowed?
         now = self._ctx.clock()
         won = record_transition(
             self._ctx,
@@ -139,11 +138,11 @@ class DecisionService:
                 f"You requested #{request.id} yourself, so someone else must {verb} it. "
                 "A move to Production always needs a second person."
             )
-        if not self._ctx.approvers.may_approve(actor):
-            self._refuse(request, actor, f"{verb}: not an approver")
+        refusal = self._ctx.approvers.refusal(actor)
+        if refusal is not None:
+            self._refuse(request, actor, f"{verb}: {refusal.reason}")
             raise NotAllowedError(
-                f"You are not on the approver list, so you cannot {verb} #{request.id}. "
-                f"Approvers: {self._ctx.approvers.describe()}."
+                f"{refusal.why}, so you cannot {verb} #{request.id}. {refusal.hint}".strip()
             )
 
     def _refuse(self, request: PromotionRequest, actor: str, why: str) -> None:
