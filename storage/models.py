@@ -69,6 +69,9 @@ class PromotionRequest(SQLModel, table=True):
     #: Equals model_name while the request is open and NULL after; its unique constraint is
     #: what keeps a model at one open request, even across replicas sharing one database.
     open_model: str | None = Field(default=None, unique=True)
+    #: Who ran the command line that filed the request (`cli:<os user>@<host>`); None when it
+    #: was filed in Slack. `requested_by` may then name a Slack user the request is filed as.
+    filed_from: str | None = None
 
     @property
     def archive_version_list(self) -> list[int]:

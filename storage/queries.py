@@ -102,6 +102,15 @@ def attach_card(*, session: Session, request_id: int, channel_id: str, message_t
     )
 
 
+def record_filed_from(*, session: Session, request_id: int, filed_from: str) -> None:
+    """Remember who ran the command line that filed a request."""
+    session.exec(
+        update(PromotionRequest)
+        .where(col(PromotionRequest.id) == request_id)
+        .values(filed_from=filed_from)
+    )
+
+
 def add_event(*, session: Session, event: DecisionEvent) -> DecisionEvent:
     session.add(event)
     session.flush()

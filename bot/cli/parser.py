@@ -40,7 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
     move.add_argument("--model-name", required=True)
     move.add_argument("--version", required=True, dest="model_version")
     move.add_argument("--stage", required=True, help="None, Staging, Production or Archived")
-    move.add_argument("--actor", default=None, help="who is asking (default: cli:$USER)")
+    move.add_argument(
+        "--actor",
+        default=None,
+        help="who the request is filed as: a Slack user ID, who then cannot approve it "
+        "(default: cli:<os user>@<host>)",
+    )
     move.add_argument(
         "--channel",
         default=None,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import MetaData, Table, inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
@@ -20,6 +20,8 @@ from storage.db import UnitOfWork, create_db_engine, init_db
 from storage.models import PromotionRequest
 
 POSTGRES_URL = os.environ.get("PROMOBOT_TEST_POSTGRES_URL")
+#: Columns later migrations added to the tables promobot 0.1 had.
+ADDED_SINCE_0_1 = {"filed_from"}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -67,28 +69,25 @@ def test_upgrade_is_idempotent(empty_engine: Engine) -> None:
 
 def test_upgrade_from_previous_schema_keeps_the_data(empty_engine: Engine) -> None:
     """promobot 0.1 created its tables with create_all and had no alembic_version table."""
-    SQLModel.metadata.create_all(
-        empty_engine,
-        tables=[
-            SQLModel.metadata.tables["promotion_request"],
-            SQLModel.metadata.tables["decision_event"],
-        ],
-    )
+    legacy = MetaData()
+    for name in ("promotion_request", "decision_event"):
+        columns = SQLModel.metadata.tables[name].columns
+        Table(name, legacy, *(c._copy() for c in columns if c.name not in ADDED_SINCE_0_1))
+    legacy.create_all(empty_engine)
     now = datetime(2026, 11, 24, 9, tzinfo=UTC)
-    with UnitOfWork(empty_engine)() as session:
-        queries.add_request(
-            session=session,
-            request=PromotionRequest(
-                kind="promote",
-                model_name="churn",
-                version=2,
-                from_stage="Staging",
-                to_stage="Production",
-                requested_by="U0ANN",
-                created_at=now,
-                expires_at=now,
-            ),
-        )
+    row = PromotionRequest(
+        kind="promote",
+        model_name="churn",
+        version=2,
+        from_stage="Staging",
+        to_stage="Production",
+        requested_by="U0ANN",
+        created_at=now,
+        expires_at=now,
+        open_model="churn",
+    ).model_dump(exclude={"id", *ADDED_SINCE_0_1})
+    with empty_engine.begin() as connection:
+        connection.execute(legacy.tables["promotion_request"].insert().values(**row))
     init_db(empty_engine)
     with UnitOfWork(empty_engine)() as session:
         kept = queries.get_open_request(session=session, model_name="churn")

@@ -90,7 +90,7 @@ def _header(request: PromotionRequest) -> list[Block]:
         f"*{title}* · request #{request.id}",
         f"{md.model_ref(request.model_name, request.version)}: "
         f"*{request.from_stage}* → *{request.to_stage}*",
-        f"Requested by {md.user(request.requested_by)} {md.date(request.created_at)}",
+        _requested(request),
     ]
     archive = request.archive_version_list
     if archive:
@@ -99,6 +99,16 @@ def _header(request: PromotionRequest) -> list[Block]:
     elif request.kind == RequestKind.DEMOTE:
         lines.append(":warning: This takes production down: no version will be in Production.")
     return [section("\n".join(lines))]
+
+
+def _requested(request: PromotionRequest) -> str:
+    """Who asked, and from the command line as whom, when the CLI filed it."""
+    line = f"Requested by {md.user(request.requested_by)} {md.date(request.created_at)}"
+    if not request.filed_from:
+        return line
+    if request.filed_from == request.requested_by:
+        return line + " from the command line"
+    return line + f", filed from the command line as them by {md.escape(request.filed_from)}"
 
 
 def _evidence(details: CardDetails) -> list[Block]:
