@@ -114,6 +114,7 @@ def build_promotions(
             crontab=settings.digest_cron,
             timezone=settings.timezone,
             grace=settings.digest_grace,
+            min_interval=settings.digest_min_interval,
         ),
     )
     return Promotions.build(context)
@@ -157,11 +158,15 @@ def create_app(
     from bot.domain.replay import ReplayGuard
     from bot.metrics import Metrics
     from bot.slack import actions, commands, errors, observe, replay, replies
-    from bot.slack.approvers import SlackApprovers
+    from bot.slack.approvers import SlackApprovers, WorkspaceMembers
 
     metrics = metrics or Metrics()
     client = web_client or build_web_client(settings, metrics)
-    approvers = SlackApprovers(client, settings.approvers) if settings.approvers else None
+    approvers: ApproverCheck = (
+        SlackApprovers(client, settings.approvers)
+        if settings.approvers
+        else WorkspaceMembers(client)  # no list: members of this workspace, never guests
+    )
     promotions = build_promotions(
         settings, registry=registry, approvers=approvers, clock=clock, metrics=metrics
     )
@@ -180,7 +185,7 @@ def create_app(
     replies.register(app, replies.ReplyTransport(max_connections=LISTENER_THREADS))
     context = promotions.context
     replay.register(app, ReplayGuard(context.unit_of_work, context.clock))
-    commands.register(app, promotions, settings.command, metrics)
+    commands.register(app, promotions, settings.command, metrics, settings.approval_channel)
     actions.register(app, promotions, metrics)
     errors.register(app)
     return app, Runtime(settings, promotions, metrics)

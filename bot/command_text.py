@@ -6,6 +6,7 @@ import html
 from dataclasses import dataclass
 
 from bot.errors import InvalidVersionError, UnknownStageError, UsageError
+from bot.numbers import ascii_number
 from bot.stages import parse_stage
 
 _QUOTES = {'"': '"', "'": "'", "`": "`", "“": "”", "‘": "’"}
@@ -177,10 +178,11 @@ def _parse_cancel(rest: str) -> Cancel:
     parts = rest.split(maxsplit=1)
     if not parts:
         raise UsageError("Missing the request id. Usage: `cancel <request-id>`, e.g. `cancel 12`.")
-    number = parts[0].lstrip("#")
-    if not number.isascii() or not number.isdigit() or int(number) < 1 or len(number) > 18:
-        raise UsageError(f"'{parts[0]}' is not a request id. Request ids are numbers like 12.")
-    return Cancel(int(number), parts[1] if len(parts) > 1 else "")
+    number = ascii_number(parts[0].lstrip("#"), max_digits=18)
+    if number is None or number < 1:
+        shown = parts[0] if len(parts[0]) <= 30 else parts[0][:29] + "…"
+        raise UsageError(f"'{shown}' is not a request id. Request ids are numbers like 12.")
+    return Cancel(number, parts[1] if len(parts) > 1 else "")
 
 
 def _parse_digest_command(keyword: str, rest: str) -> PostDigest | Subscribe | Unsubscribe:
@@ -224,10 +226,10 @@ def parse_version(text: str) -> int:
 
 
 def _version(text: str) -> int:
-    digits = text[1:] if text[:1] in {"v", "V", "#"} else text
-    if not digits.isascii() or not digits.isdigit() or int(digits) < 1 or len(digits) > 9:
+    number = ascii_number(text[1:] if text[:1] in {"v", "V", "#"} else text, max_digits=9)
+    if number is None or number < 1:
         raise InvalidVersionError(text)
-    return int(digits)
+    return number
 
 
 def _after_first_word(text: str) -> str:

@@ -35,7 +35,8 @@ class UnknownStageError(UsageError):
 
 class InvalidVersionError(UsageError):
     def __init__(self, text: str) -> None:
-        super().__init__(f"Version '{text}' is not a version number. Use a whole number like 3.")
+        shown = text if len(text) <= 30 else text[:29] + "…"
+        super().__init__(f"Version '{shown}' is not a version number. Use a whole number like 3.")
         self.text = text
 
 

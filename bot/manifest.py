@@ -9,8 +9,9 @@ from bot.errors import UsageError
 from bot.web import EVENTS_PATH
 
 #: What the app does with Slack: answer its slash command, post and update approval cards in
-#: any public channel (also ones it was not invited to), and read approver user groups.
-BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "usergroups:read")
+#: any public channel (also ones it was not invited to), read approver user groups, and read
+#: whether a clicker is a guest or from another organisation (users.info).
+BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "usergroups:read", "users:read")
 USAGE_HINT = (
     "list [model] | <model> <version> <stage> | archive | rollback | history | pending | help"
 )

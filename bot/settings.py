@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.domain.digest.schedule import (
     DEFAULT_CRONTAB,
+    DEFAULT_MIN_INTERVAL,
     InvalidScheduleError,
     check_crontab,
+    check_min_interval,
     check_timezone,
 )
+from bot.url_credentials import url_passwords
 
 SLACK_API_URL = "https://slack.com/api/"
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
+#: ASCII digits only: `\d` alone would take `٣h` for three hours.
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE | re.ASCII)
+#: Longer than any sensible setting, and well inside what timedelta can hold.
+_MAX_DURATION = timedelta(days=3650)
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres", "postgresql+psycopg")
 #: The token kind each Slack secret must be; a swapped token is a common setup mistake.
@@ -68,8 +74,12 @@ class Settings(BaseSettings):
     )
     port: int = Field(3000, ge=1, le=65535, validation_alias="PORT")
     digest_channel: str | None = Field(None, validation_alias="PROMOBOT_DIGEST_CHANNEL")
-    digest_cron: str = Field(DEFAULT_CRONTAB, validation_alias="PROMOBOT_DIGEST_CRON")
+    # timezone and digest_min_interval come before digest_cron, whose check reads them.
     timezone: str = Field("UTC", validation_alias="PROMOBOT_TIMEZONE")
+    digest_min_interval: timedelta = Field(
+        DEFAULT_MIN_INTERVAL, validation_alias="PROMOBOT_DIGEST_MIN_INTERVAL"
+    )
+    digest_cron: str = Field(DEFAULT_CRONTAB, validation_alias="PROMOBOT_DIGEST_CRON")
     digest_grace: timedelta = Field(timedelta(hours=1), validation_alias="PROMOBOT_DIGEST_GRACE")
     log_format: Literal["keyvalue", "json"] = Field(
         "keyvalue", validation_alias="PROMOBOT_LOG_FORMAT"
@@ -164,16 +174,24 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "request_ttl", "reconcile_after", "digest_grace", "alias_cache_ttl", mode="before"
+        "request_ttl",
+        "reconcile_after",
+        "digest_grace",
+        "digest_min_interval",
+        "alias_cache_ttl",
+        mode="before",
     )
     @classmethod
     def _parse_duration(cls, value: Any) -> Any:
         """Accept seconds (`3600`), a unit (`90m`, `24h`, `2d`) or ISO 8601 (`PT24H`)."""
         if isinstance(value, str) and (match := _DURATION.match(value)):
-            return timedelta(seconds=float(match[1]) * _UNIT_SECONDS[match[2].lower()])
+            seconds = float(match[1]) * _UNIT_SECONDS[match[2].lower()]
+            if seconds > _MAX_DURATION.total_seconds():
+                raise ValueError("must be at most 3650 days")
+            return timedelta(seconds=seconds)
         return value
 
-    @field_validator("request_ttl", "digest_grace")
+    @field_validator("request_ttl", "digest_grace", "digest_min_interval")
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):
@@ -207,11 +225,17 @@ class Settings(BaseSettings):
 
     @field_validator("digest_cron")
     @classmethod
-    def _crontab(cls, value: str) -> str:
+    def _crontab(cls, value: str, info: ValidationInfo) -> str:
+        # Checked as subscriptions are: in the schedules' time zone, against the minimum
+        # interval (each falls back to its default when it is itself invalid).
+        timezone = info.data.get("timezone") or "UTC"
+        min_interval = info.data.get("digest_min_interval") or DEFAULT_MIN_INTERVAL
         try:
-            return check_crontab(value)
+            line = check_crontab(value, timezone)
+            check_min_interval(line, timezone, min_interval, after=datetime.now(UTC))
         except InvalidScheduleError as exc:
             raise ValueError(exc.message) from None
+        return line
 
     @field_validator("command")
     @classmethod
@@ -230,9 +254,7 @@ class Settings(BaseSettings):
         secrets = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token]
         values = [s.get_secret_value() for s in secrets if s is not None]
         for url in (self.database_url, self.mlflow_tracking_uri, self.mlflow_registry_uri):
-            password = urlsplit(url).password if url else None
-            if password:
-                values.append(password)
+            values += url_passwords(url) if url else []
         return [v for v in values if v]
 
     def missing_for_http(self) -> list[str]:

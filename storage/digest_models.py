@@ -1,5 +1,6 @@
 """The digest tables: channel subscriptions, one row per scheduled slot (posted or not), and
-what alias-mode digests noticed about aliases."""
+what alias-mode digests noticed about aliases, and when each channel last asked for a
+digest with `/promote digest`."""
 
 from __future__ import annotations
 
@@ -82,3 +83,16 @@ class AliasChange(SQLModel, table=True):
     version: int | None = None
     #: The holder before; None when the alias was newly set.
     previous_version: int | None = None
+
+
+class OnDemandDigest(SQLModel, table=True):
+    """When a channel last had a digest posted with `/promote digest`; one row per channel.
+
+    Claimed with one conditional UPDATE (or the first INSERT), so that replicas sharing the
+    database let a channel ask at most once a minute between them.
+    """
+
+    __tablename__ = "on_demand_digest"
+
+    channel_id: str = Field(primary_key=True)
+    posted_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

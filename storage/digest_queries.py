@@ -4,13 +4,16 @@ needs. Each takes the session first and keyword-only arguments; none loops per m
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
-from storage.digest_models import DigestSlot, DigestSubscription, SlotStatus
+from storage.digest_models import DigestSlot, DigestSubscription, OnDemandDigest, SlotStatus
 from storage.errors import AlreadyRecordedError
 from storage.models import DecisionEvent, EventKind, PromotionRequest
 
@@ -169,3 +172,42 @@ def get_requests(*, session: Session, request_ids: Iterable[int]) -> dict[int, P
             assert request.id is not None
             found[request.id] = request
     return found
+
+
+def claim_on_demand_digest(
+    *, session: Session, channel_id: str, now: datetime, every: timedelta
+) -> datetime | None:
+    """Claim the channel's next on-demand digest at `now`: None if claimed, otherwise when
+    the channel last had one (less than `every` ago).
+
+    One conditional UPDATE, or the first INSERT of the channel's row: of replicas claiming
+    at once exactly one wins, whose statement changes a row.
+    """
+    moved = session.exec(
+        update(OnDemandDigest)
+        .where(
+            col(OnDemandDigest.channel_id) == channel_id,
+            col(OnDemandDigest.posted_at) <= now - every,
+        )
+        .values(posted_at=now)
+    )
+    assert isinstance(moved, CursorResult)
+    if moved.rowcount == 1:
+        return None
+    connection = session.connection()
+    row = {"channel_id": channel_id, "posted_at": now}
+    if connection.dialect.name == "postgresql":
+        inserted = connection.execute(_FIRST_POSTGRES, row).first() is not None
+    else:
+        inserted = connection.execute(_FIRST_SQLITE, row).rowcount == 1
+    if inserted:
+        return None
+    existing = session.get(OnDemandDigest, channel_id, populate_existing=True)
+    return existing.posted_at if existing is not None else now
+
+
+_ON_DEMAND = OnDemandDigest.__table__  # type: ignore[attr-defined]
+_FIRST_SQLITE = sqlite_insert(_ON_DEMAND).on_conflict_do_nothing()
+_FIRST_POSTGRES = (
+    postgresql_insert(_ON_DEMAND).on_conflict_do_nothing().returning(_ON_DEMAND.c.channel_id)
+)

@@ -82,6 +82,9 @@ class PromotionRequest(SQLModel, table=True):
     #: Bumped by the process applying an approved request while it works; another replica
     #: settles the request only after seeing it unchanged for a whole lease.
     heartbeat: int = Field(default=0)
+    #: Who ran the command line that filed the request (`cli:<os user>@<host>`); None when it
+    #: was filed in Slack. `requested_by` may then name a Slack user the request is filed as.
+    filed_from: str | None = None
 
     @property
     def displaced(self) -> tuple[int, ...]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, or_, update
+from sqlalchemy import ColumnElement, delete, insert, literal, or_, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
@@ -128,10 +129,56 @@ def attach_card(*, session: Session, request_id: int, channel_id: str, message_t
     )
 
 
+def record_filed_from(*, session: Session, request_id: int, filed_from: str) -> None:
+    """Remember who ran the command line that filed a request."""
+    session.exec(
+        update(PromotionRequest)
+        .where(col(PromotionRequest.id) == request_id)
+        .values(filed_from=filed_from)
+    )
+
+
 def add_event(*, session: Session, event: DecisionEvent) -> DecisionEvent:
     session.add(event)
     session.flush()
     return event
+
+
+def add_refusal(*, session: Session, event: DecisionEvent) -> bool:
+    """Record a refused attempt once per request, actor and reason; False if already recorded.
+
+    Repeated refused clicks must not push real decisions out of the history. The check and
+    the insert are one `INSERT … SELECT … WHERE NOT EXISTS`: SQLite takes its write lock
+    before that statement reads. PostgreSQL reads a snapshot, so concurrent transactions
+    there first take a transaction-scoped advisory lock on the (request, actor, reason) key.
+    """
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    if postgres:
+        key = zlib.crc32(f"{event.request_id}\x00{event.actor}\x00{event.comment}".encode())
+        connection.execute(_REFUSAL_LOCK, {"space": _REFUSAL_LOCK_SPACE, "key": key - (1 << 31)})
+    table = _DECISION_EVENT
+    values = {c.name: getattr(event, c.name) for c in table.columns if c.name != "id"}
+    already = select(table.c.id).where(
+        table.c.event == EventKind.REFUSED,
+        table.c.request_id == event.request_id,
+        table.c.actor == event.actor,
+        table.c.comment == event.comment,
+    )
+    rows = select(*(literal(v, type_=table.c[k].type) for k, v in values.items())).where(
+        ~already.exists()
+    )
+    statement = insert(table).from_select(list(values), rows)
+    if postgres:
+        return connection.execute(statement.returning(table.c.id)).first() is not None
+    return connection.execute(statement).rowcount == 1
+
+
+_DECISION_EVENT = DecisionEvent.__table__  # type: ignore[attr-defined]
+#: pg_advisory_xact_lock(int, int) keys are apart from the one-bigint keys (the migration
+#: lock); this first int ("prom") marks promobot's refusal keys.
+_REFUSAL_LOCK_SPACE = 0x70726F6D
+_REFUSAL_LOCK = text("SELECT pg_advisory_xact_lock(:space, :key)")
 
 
 def list_events(

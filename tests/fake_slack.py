@@ -3,6 +3,10 @@
 It listens on an ephemeral loopback port, records every call, answers chat.postMessage,
 chat.update and chat.postEphemeral with `ts` and `channel` like Slack, and can be told to
 fail a method with a Slack error, an HTTP 500, or a 429 with Retry-After.
+
+`auth.test` names the workspace T0FAKE. `users.info` answers for anyone as a full member of
+it, unless `users` says otherwise: a dict of fields (`team_id`, `is_restricted`, …) laid
+over that, or None for a user Slack does not know.
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
+
+#: The workspace promobot is installed in, as auth.test reports it.
+TEAM_ID = "T0FAKE"
 
 
 @dataclass
@@ -40,6 +47,7 @@ class FakeSlack:
     """The recorded state; the HTTP handler reads and writes it under a lock."""
 
     usergroups: dict[str, list[str]] = field(default_factory=dict)
+    users: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -178,7 +186,7 @@ class _Handler(BaseHTTPRequestHandler):
         if method == "auth.test":
             return {
                 "ok": True,
-                "team_id": "T0FAKE",
+                "team_id": TEAM_ID,
                 "user_id": "U0BOT",
                 "bot_id": "B0BOT",
                 "team": "fake",
@@ -188,6 +196,16 @@ class _Handler(BaseHTTPRequestHandler):
         if method in {"chat.postMessage", "chat.update", "chat.postEphemeral"}:
             ts = body.get("ts") if method == "chat.update" else self.state.next_ts()
             return {"ok": True, "channel": body.get("channel"), "ts": ts, "message_ts": ts}
+        if method == "users.info":
+            user_id = str(body.get("user"))
+            if user_id in self.state.users and self.state.users[user_id] is None:
+                return {"ok": False, "error": "user_not_found"}
+            member = {"id": user_id, "team_id": TEAM_ID, "is_restricted": False}
+            return {"ok": True, "user": {**member, **(self.state.users.get(user_id) or {})}}
+        if method == "chat.getPermalink":
+            channel, ts = str(body.get("channel")), str(body.get("message_ts"))
+            link = f"https://fake.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+            return {"ok": True, "channel": channel, "permalink": link}
         if method == "apps.connections.open":
             return {"ok": True, "url": self.state.socket_mode_url}
         if method == "usergroups.users.list":

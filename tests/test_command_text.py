@@ -140,6 +140,40 @@ def test_request_ids_that_are_not_plain_storable_numbers_are_usage_errors(text: 
         parse_command(text)
 
 
+HUGE = "9" * 5000  # int() of more than 4,300 digits raises ValueError, not a usage error
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"churn {HUGE} production",
+        f"promote churn {HUGE} production",
+        f"archive churn {HUGE}",
+        f"churn v{HUGE} staging",
+        "churn ² production",
+        "churn ٣ production",
+        "archive churn ①",
+    ],
+)
+def test_versions_that_are_not_plain_short_numbers_get_a_usage_message(text: str) -> None:
+    with pytest.raises(InvalidVersionError) as raised:
+        parse_command(text)
+    assert len(raised.value.message) < 200  # the message quotes the text, shortened
+
+
+def test_rollback_to_a_huge_version_reads_it_as_part_of_the_name_not_a_crash() -> None:
+    assert parse_command(f"rollback churn {HUGE}") == Rollback(f"churn {HUGE}", None)
+
+
+@pytest.mark.parametrize("text", [f"cancel {HUGE}", f"cancel #{HUGE}", "cancel ٣", "cancel 1²"])
+def test_request_ids_with_thousands_of_digits_or_unicode_digits_get_a_usage_message(
+    text: str,
+) -> None:
+    with pytest.raises(UsageError, match="is not a request id") as raised:
+        parse_command(text)
+    assert len(raised.value.message) < 200
+
+
 @pytest.mark.parametrize("text", ["staging", "STAGING", " Staging ", "sTaGiNg"])
 def test_stage_names_ignore_case_and_surrounding_space(text: str) -> None:
     assert parse_stage(text) is Stage.STAGING
@@ -174,7 +208,9 @@ _TOKENS = st.sampled_from(
         "model",
     ]
 )
-_NUMBERS = st.sampled_from(["0", "1", "v2", "#3", "²", "①", "٣", "99999999999999999999"])
+_NUMBERS = st.sampled_from(
+    ["0", "1", "v2", "#3", "²", "①", "٣", "99999999999999999999", "9" * 4400, "#" + "1" * 4400]
+)
 _STRUCTURED = st.tuples(
     _KEYWORDS, st.lists(st.one_of(_NUMBERS, _TOKENS, st.text(max_size=6)), max_size=5)
 ).map(lambda parts: " ".join([parts[0], *parts[1]]))

@@ -71,3 +71,24 @@ def test_bad_digest_settings_are_all_reported_at_once() -> None:
     assert "needs 5 fields" in errors["PROMOBOT_DIGEST_CRON"]
     assert "not an IANA time zone name" in errors["PROMOBOT_TIMEZONE"]
     assert "longer than zero" in errors["PROMOBOT_DIGEST_GRACE"]
+
+
+def test_a_digest_cron_that_fires_more_than_once_an_hour_is_refused_at_start_up() -> None:
+    with pytest.raises(ValidationError) as caught:
+        Settings(PROMOBOT_DIGEST_CRON="* * * * *")
+    (error,) = caught.value.errors()
+    assert error["loc"] == ("PROMOBOT_DIGEST_CRON",)
+    assert (
+        "it would post every minute, but a channel gets at most one digest every hour"
+        in (error["msg"])
+    )
+
+
+def test_the_minimum_interval_is_a_setting_checked_in_the_schedules_time_zone() -> None:
+    settings = Settings(PROMOBOT_DIGEST_CRON="*/10 * * * *", PROMOBOT_DIGEST_MIN_INTERVAL="10m")
+    assert settings.digest_min_interval == timedelta(minutes=10)
+    assert Settings().digest_min_interval == timedelta(hours=1)
+    with pytest.raises(ValidationError, match="every 2 hours"):
+        Settings(PROMOBOT_DIGEST_CRON="0 */2 * * *", PROMOBOT_DIGEST_MIN_INTERVAL="1d")
+    with pytest.raises(ValidationError, match="longer than zero"):
+        Settings(PROMOBOT_DIGEST_MIN_INTERVAL="0")

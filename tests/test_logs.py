@@ -78,3 +78,18 @@ def test_listener_threads_inherit_the_request_id() -> None:
     with ContextThreadPoolExecutor(2) as pool, request_scope("from-the-request"):
         assert pool.submit(REQUEST_ID.get).result() == "from-the-request"
     assert REQUEST_ID.get() is None
+
+
+@pytest.mark.parametrize("password", ["canary#pa/ss", "canary@pass", "canary:pa:ss"])
+def test_url_passwords_urlsplit_misreads_are_redacted_from_logs(
+    captured: io.StringIO, password: str
+) -> None:
+    from bot.settings import Settings
+
+    settings = Settings(DATABASE_URL=f"postgresql://promobot:{password}@db/promobot")
+    configure_logging(
+        log_format="keyvalue", level="info", secrets=settings.secret_values(), stream=captured
+    )
+    logging.getLogger("sqlalchemy.pool").warning("could not connect as promobot/%s", password)
+    assert password not in captured.getvalue()
+    assert "[redacted]" in captured.getvalue()

@@ -21,6 +21,8 @@ METHOD_SCOPES = {
     "chat.postMessage": "chat:write",
     "chat.update": "chat:write",
     "usergroups.users.list": "usergroups:read",
+    "users.info": "users:read",
+    "chat.getPermalink": None,
 }
 
 
@@ -61,6 +63,7 @@ def test_printed_manifest_has_the_command_interactivity_and_scopes() -> None:
         "chat:write",
         "chat:write.public",
         "usergroups:read",
+        "users:read",
     ]
     assert "event_subscriptions" not in manifest["settings"]  # the app listens to no events
 
@@ -124,3 +127,26 @@ def test_manifest_matches_the_listeners_and_slack_methods_the_app_uses(
     assert called <= set(METHOD_SCOPES), f"add the scope of {called - set(METHOD_SCOPES)}"
     assert {METHOD_SCOPES[m] for m in called} - {None} <= scopes
     assert "commands" in scopes  # needed for any slash command
+
+
+def test_manifest_scopes_cover_the_default_approver_check(
+    serve_app: Any, tracking_uri: str, database_url: str, mlflow_client: Any
+) -> None:
+    """With no PROMOBOT_APPROVERS, a click asks Slack who the clicker is (users.info)."""
+    from bot.manifest import build_manifest
+
+    seed_model(mlflow_client, "churn", versions=2, stages={1: "Production", 2: "Staging"})
+    served: Served = serve_app(
+        make_settings(mlflow_tracking_uri=tracking_uri, database_url=database_url)
+    )
+    assert served.slack.command(REQUESTER, "churn 2 production").status == 200
+    card = served.fake.wait_for("chat.postMessage")[0]
+    served.slack.click(APPROVER, "promobot_approve", str(buttons(card.body["blocks"])[0]["value"]))
+    served.fake.wait_for("chat.update")
+
+    manifest = build_manifest(command="/promote", url="https://h.example", socket=False)
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    called = {c.method for c in served.fake.calls if c.method != "response_url"}
+    assert {"users.info", "auth.test"} <= called
+    assert called <= set(METHOD_SCOPES), f"add the scope of {called - set(METHOD_SCOPES)}"
+    assert {METHOD_SCOPES[m] for m in called} - {None} <= scopes

@@ -121,3 +121,13 @@ def test_compose_example_runs_promobot_with_mlflow_and_postgres() -> None:
     assert promobot["deploy"]["replicas"] >= 2
     assert "--port=5000" in services["mlflow"]["command"]
     Settings(**environment)  # the example's settings pass promobot's own validation
+
+
+def test_compose_example_publishes_neither_mlflow_nor_postgres_to_the_host() -> None:
+    """Anyone who can write to MLflow can bypass promobot, so only promobot may reach it."""
+    compose: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.example.yml").read_text())
+    services = compose["services"]
+    for name in ("mlflow", "postgres"):
+        assert "ports" not in services[name], f"{name} is published on the host"
+        assert services[name].get("network_mode") != "host"
+    assert services["promobot"]["ports"]  # promobot itself is what Slack must reach

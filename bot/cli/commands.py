@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import socket
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -75,27 +76,50 @@ def run_list_versions(args: argparse.Namespace) -> int:
 def run_transition_stage(args: argparse.Namespace) -> int:
     from bot.cli.transition import transition_stage
 
-    actor = args.actor or f"cli:{getpass.getuser()}"
+    filed_from = cli_identity()
     return transition_stage(
         _settings(),
         model=args.model_name,
         version_text=args.model_version,
         stage_text=args.stage,
-        actor=actor,
+        actor=_actor(args.actor) if args.actor is not None else filed_from,
+        filed_from=filed_from,
         channel=args.channel,
     )
+
+
+def cli_identity() -> str:
+    """`cli:<os user>@<host>`: who runs this command line, as far as this machine knows."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no login name and no passwd entry, as in some containers
+        user = "unknown"
+    return f"cli:{user}@{socket.gethostname() or 'localhost'}"
+
+
+def _actor(text: str) -> str:
+    """--actor: a Slack user ID (U…/W…) or a short name, on one line."""
+    actor = text.strip()
+    if not actor or len(actor) > 100 or not actor.isprintable():
+        raise UsageError(
+            "--actor must be a Slack user ID like U0123ABCD, or a name of at most 100 "
+            "printable characters."
+        )
+    return actor
 
 
 @_reports_errors
 def run_set_alias(args: argparse.Namespace) -> int:
     from bot.cli.transition import set_alias
 
+    filed_from = cli_identity()
     return set_alias(
         _settings(),
         model=args.model_name,
         version_text=args.model_version,
         alias=args.alias,
-        actor=args.actor or f"cli:{getpass.getuser()}",
+        actor=_actor(args.actor) if args.actor is not None else filed_from,
+        filed_from=filed_from,
         channel=args.channel,
     )
 

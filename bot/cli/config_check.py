@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+
+from bot.url_credentials import looks_like_url, masked_url
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
@@ -32,19 +33,6 @@ def masked_secret(value: str | None) -> str:
     return f"{prefix}**** (set, {len(value)} chars)"
 
 
-def masked_url(url: str) -> str:
-    """The URL with any password replaced by ****."""
-    try:
-        parts = urlsplit(url)
-        if parts.password is None:
-            return url
-    except ValueError:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:****@{host}"))
-
-
 def _show(value: Any) -> str:
     if value is None:
         return "(not set)"
@@ -54,7 +42,7 @@ def _show(value: Any) -> str:
         return _duration(value)
     if isinstance(value, list):
         return ",".join(str(v) for v in value) or "(empty)"
-    if isinstance(value, str) and "://" in value:
+    if isinstance(value, str) and looks_like_url(value):
         return masked_url(value)
     return str(value)
 
@@ -123,6 +111,8 @@ def format_validation_error(exc: ValidationError) -> str:
         message = str(error["msg"]).removeprefix("Value error, ")
         given = error.get("input")
         if name not in SECRET_NAMES and isinstance(given, str | int | float):
-            message += f" (got {_show(given)!r})" if isinstance(given, str) else f" (got {given})"
+            shown = _show(given) if isinstance(given, str) else str(given)
+            shown = shown if len(shown) <= 80 else shown[:79] + "…"
+            message += f" (got {shown!r})" if isinstance(given, str) else f" (got {shown})"
         lines.append(f"  {name}: {message}")
     return "\n".join(lines)

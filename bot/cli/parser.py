@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from bot import __version__
+from bot.numbers import ascii_number
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,7 +22,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=commands.run_demo)
 
     serve = sub.add_parser("serve", help="run the Slack app (HTTP, or Socket Mode with --socket)")
-    serve.add_argument("--port", type=int, default=None, help="HTTP port (default: $PORT or 3000)")
+    serve.add_argument(
+        "--port", type=_port, default=None, help="HTTP port (default: $PORT or 3000)"
+    )
     serve.add_argument("--host", default="0.0.0.0", help="address to bind (default: 0.0.0.0)")
     serve.add_argument("--socket", action="store_true", help="use Socket Mode (SLACK_APP_TOKEN)")
     serve.set_defaults(run=commands.run_serve)
@@ -39,7 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
     move.add_argument("--model-name", required=True)
     move.add_argument("--version", required=True, dest="model_version")
     move.add_argument("--stage", required=True, help="None, Staging, Production or Archived")
-    move.add_argument("--actor", default=None, help="who is asking (default: cli:$USER)")
+    move.add_argument(
+        "--actor",
+        default=None,
+        help="who the request is filed as: a Slack user ID, who then cannot approve it "
+        "(default: cli:<os user>@<host>)",
+    )
     move.add_argument(
         "--channel",
         default=None,
@@ -83,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     history = sub.add_parser("history", help="print the recorded decisions for a model")
     history.add_argument("--model-name", required=True)
-    history.add_argument("--limit", type=int, default=50)
+    history.add_argument("--limit", type=_count, default=50)
     history.set_defaults(run=commands.run_history)
 
     digest = sub.add_parser("digest", help="print the registry digest (or post it with --post)")
@@ -92,3 +100,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     digest.set_defaults(run=commands.run_digest)
     return parser
+
+
+def _count(text: str) -> int:
+    """A positive whole number in ASCII digits (argparse's `int` takes `٣` and chokes on
+    thousands of digits)."""
+    number = ascii_number(text, max_digits=9)
+    if number is None or number < 1:
+        raise argparse.ArgumentTypeError(f"'{text[:20]}' is not a whole number like 50")
+    return number
+
+
+def _port(text: str) -> int:
+    number = ascii_number(text, max_digits=5)
+    if number is None or not 1 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"'{text[:20]}' is not a port number (1-65535)")
+    return number

@@ -19,11 +19,16 @@ def transition_stage(
     version_text: str,
     stage_text: str,
     actor: str,
+    filed_from: str,
     channel: str | None,
 ) -> int:
-    """Move at once, or file a request (and post its card when Slack is configured)."""
+    """Move at once, or file a request (and post its card when Slack is configured).
+
+    `actor` is who the request is filed as (a Slack user ID, or `filed_from` itself);
+    `filed_from` is who ran this command, `cli:<os user>@<host>`, and is kept with the request.
+    """
     version, stage = parse_version(version_text), parse_stage(stage_text)
-    return _move(settings, model, version, stage.value, actor, channel)
+    return _move(settings, model, version, stage.value, actor, filed_from, channel)
 
 
 def set_alias(
@@ -33,6 +38,7 @@ def set_alias(
     version_text: str,
     alias: str,
     actor: str,
+    filed_from: str,
     channel: str | None,
 ) -> int:
     """Point an alias at a version at once, or file a request for a protected alias."""
@@ -43,11 +49,17 @@ def set_alias(
         )
     version = parse_version(version_text)
     target = f"@{alias.strip().removeprefix('@')}"
-    return _move(settings, model, version, target, actor, channel)
+    return _move(settings, model, version, target, actor, filed_from, channel)
 
 
 def _move(
-    settings: Settings, model: str, version: int, target: str, actor: str, channel: str | None
+    settings: Settings,
+    model: str,
+    version: int,
+    target: str,
+    actor: str,
+    filed_from: str,
+    channel: str | None,
 ) -> int:
     """Move, and say what happened in the registry's own terms (a stage, or an alias)."""
     promotions = build_promotions(settings)
@@ -56,10 +68,14 @@ def _move(
     if isinstance(outcome, MoveApplied):
         print(f"{ref} {_moved(outcome.to_target)}.")
         return 0
+    assert outcome.request.id is not None
+    promotions.record_filed_from(request_id=outcome.request.id, filed_from=filed_from)
+    outcome = RequestFiled(promotions.card(request_id=outcome.request.id))
     request = outcome.request
+    as_whom = f" (from the command line, as {filed_from})" if actor != filed_from else ""
     print(
         f"{ref} needs approval to {_asked(request.to_target)}: request #{request.id} filed by "
-        f"{actor}, expires {request.expires_at:%Y-%m-%d %H:%M} UTC."
+        f"{actor}{as_whom}, expires {request.expires_at:%Y-%m-%d %H:%M} UTC."
     )
     return _post_card(settings, promotions, outcome, channel)
 

@@ -123,8 +123,7 @@ class DecisionService:
     def retry(self, *, request_id: int, actor: str) -> Decision:
         """Apply again a request whose registry change failed; MLflow is read first."""
         request = self._load_open(request_id, actor, "retry", RequestStatus.FAILED)
-        if actor != request.decided_by:
-            self._check_approver(request, actor, "retry")
+        self._check_approver(request, actor, "retry")  # whoever approved must still be allowed
         settled = self._applied_after_all(request, "found applied before the retry")
         if settled is not None:
             return settled
@@ -213,17 +212,18 @@ class DecisionService:
                 f"You requested #{request.id} yourself, so someone else must {verb} it. "
                 f"A move to {request.to_target} always needs a second person."
             )
-        if not self._ctx.approvers.may_approve(actor):
-            self._refuse(request, actor, f"{verb}: not an approver")
+        refusal = self._ctx.approvers.refusal(actor)
+        if refusal is not None:
+            self._refuse(request, actor, f"{verb}: {refusal.reason}")
             raise NotAllowedError(
-                f"You are not on the approver list, so you cannot {verb} #{request.id}. "
-                f"Approvers: {self._ctx.approvers.describe()}."
+                f"{refusal.why}, so you cannot {verb} #{request.id}. {refusal.hint}".strip()
             )
 
     def _refuse(self, request: RequestView, actor: str, why: str) -> None:
+        """Record a refused attempt; the same person's repeats of it are recorded once."""
         now = self._ctx.clock()
         with self._ctx.unit_of_work() as session:
-            queries.add_event(
+            queries.add_refusal(
                 session=session, event=request_event(request, EventKind.REFUSED, actor, now, why)
             )
 

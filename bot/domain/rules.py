@@ -29,6 +29,8 @@ class DigestRules:
     crontab: str = "0 9 * * 1-5"
     timezone: str = "UTC"
     grace: timedelta = timedelta(hours=1)
+    #: The shortest time a schedule may leave between two digests of one channel.
+    min_interval: timedelta = timedelta(hours=1)
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,11 @@ class Promotions:
                 session=session, request_id=request_id, channel_id=channel_id, message_ts=message_ts
             )
 
+    def record_filed_from(self, *, request_id: int, filed_from: str) -> None:
+        """Remember who ran the command line that filed a request (`cli:<user>@<host>`)."""
+        with self.context.unit_of_work() as session:
+            queries.record_filed_from(session=session, request_id=request_id, filed_from=filed_from)
+
     def card(self, *, request_id: int) -> CardDetails:
         """Fresh card details for a request (used after a restart or to re-post a card)."""
         with self.context.unit_of_work() as session:

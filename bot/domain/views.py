@@ -35,6 +35,8 @@ class RequestView:
     comment: str = ""
     #: The model's name while the request holds its one open slot; None once it is closed.
     open_model: str | None = None
+    #: Who ran the command line that filed it (`cli:<os user>@<host>`); None from Slack.
+    filed_from: str | None = None
 
     @classmethod
     def of(cls, row: PromotionRequest) -> RequestView:
@@ -57,6 +59,7 @@ class RequestView:
             message_ts=row.message_ts,
             comment=row.comment,
             open_model=row.open_model,
+            filed_from=row.filed_from,
         )
 
 

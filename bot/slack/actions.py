@@ -12,6 +12,7 @@ from bot.domain.results import Decision, Outcome
 from bot.domain.service import Promotions
 from bot.errors import UsageError
 from bot.metrics import Metrics
+from bot.numbers import ascii_number
 from bot.slack.blocks import ACTION_APPROVE, ACTION_REJECT, ACTION_RETRY
 from bot.slack.blocks.notices import outcome_notice
 from bot.slack.errors import reporting_errors
@@ -66,7 +67,7 @@ def clicker_of(body: dict[str, Any]) -> str:
 
 def request_id_of(action: dict[str, Any]) -> int:
     """The request id a button carries; a forged or damaged value is a usage error."""
-    value = str(action.get("value") or "")
-    if not value.isascii() or not value.isdigit() or len(value) > 12:
+    number = ascii_number(str(action.get("value") or ""), max_digits=12)
+    if number is None:
         raise UsageError("This button does not belong to a promobot request.")
-    return int(value)
+    return number

@@ -31,7 +31,7 @@ from bot.slack.blocks import listings
 from bot.slack.blocks.cards import Message
 from bot.slack.digest_commands import run_digest_command
 from bot.slack.errors import reporting_errors
-from bot.slack.publishing import post_approval_card, send_reply, update_card
+from bot.slack.publishing import card_link, post_approval_card, send_reply, update_card
 
 #: The name each command is counted under in promobot_commands_total.
 COMMAND_NAMES: dict[type[Command], str] = {
@@ -47,8 +47,14 @@ COMMAND_NAMES: dict[type[Command], str] = {
 }
 
 
-def register(app: App, promotions: Promotions, command_name: str, metrics: Metrics) -> None:
-    """Attach the slash command listener to `app`."""
+def register(
+    app: App,
+    promotions: Promotions,
+    command_name: str,
+    metrics: Metrics,
+    approval_channel: str | None = None,
+) -> None:
+    """Attach the slash command listener to `app`; cards go to `approval_channel` if set."""
 
     @app.command(command_name)
     @reporting_errors
@@ -66,6 +72,7 @@ def register(app: App, promotions: Promotions, command_name: str, metrics: Metri
                 actor=_required(command, "user_id"),
                 channel=_required(command, "channel_id"),
                 command_name=command_name,
+                approval_channel=approval_channel,
             )
         send_reply(respond, response_type="ephemeral", **reply)
 
@@ -95,8 +102,10 @@ def run_command(
     actor: str,
     channel: str,
     command_name: str,
+    approval_channel: str | None = None,
 ) -> Message:
     """Carry out one parsed command and return the reply for the person who typed it."""
+    cards = approval_channel or channel
     match parsed:
         case Help():
             return listings.help_message(command_name)
@@ -112,13 +121,13 @@ def run_command(
             moved = promotions.requests.move(
                 model=model, version=version, target=target, actor=actor
             )
-            return _moved_or_filed(moved, promotions, client, channel)
+            return _moved_or_filed(moved, promotions, client, cards, channel)
         case Archive(model, version):
             moved = promotions.requests.archive(model=model, version=version, actor=actor)
-            return _moved_or_filed(moved, promotions, client, channel)
+            return _moved_or_filed(moved, promotions, client, cards, channel)
         case Rollback(model, version):
             filed = promotions.requests.rollback(model=model, version=version, actor=actor)
-            return _moved_or_filed(filed, promotions, client, channel)
+            return _moved_or_filed(filed, promotions, client, cards, channel)
         case Cancel(request_id, comment):
             decision = promotions.decisions.cancel(
                 request_id=request_id, actor=actor, comment=comment
@@ -133,9 +142,18 @@ def run_command(
 
 
 def _moved_or_filed(
-    outcome: MoveApplied | RequestFiled, promotions: Promotions, client: WebClient, channel: str
+    outcome: MoveApplied | RequestFiled,
+    promotions: Promotions,
+    client: WebClient,
+    cards: str,
+    channel: str,
 ) -> Message:
+    """The reply to a move; a filed request's card goes to `cards`, linked from `channel`."""
     if isinstance(outcome, MoveApplied):
         return listings.move_applied_message(outcome)
-    post_approval_card(client, promotions, outcome, channel)
-    return listings.request_filed_message(outcome.request, posted=True)
+    card = post_approval_card(client, promotions, outcome, cards)
+    if cards == channel:
+        return listings.request_filed_message(outcome.request, posted=True)
+    return listings.request_filed_elsewhere_message(
+        outcome.request, card.channel, card_link(client, card)
+    )

@@ -27,6 +27,7 @@ def run_digest_command(
     """Carry out one digest command; the reply goes privately to the person who typed it."""
     match parsed:
         case PostDigest():
+            promotions.digests.claim_on_demand(channel=channel)
             digest = promotions.digests.build(channel=channel)
             posted = post_digest(client, digest_messages(digest), channel)
             promotions.digests.record_seen(digest)

@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
 from bot.errors import PromobotError
+from bot.numbers import ascii_number
 from bot.slack.blocks.packing import Message
 
 log = logging.getLogger(__name__)
@@ -85,8 +86,9 @@ def _post(client: WebClient, **message: Any) -> SlackResponse:
 
 def _retry_after(response: SlackResponse) -> float:
     for name, value in (response.headers or {}).items():
-        if name.lower() == "retry-after" and str(value).strip().isdigit():
-            return min(float(value), MAX_RATE_LIMIT_WAIT)
+        seconds = ascii_number(str(value).strip(), max_digits=6)
+        if name.lower() == "retry-after" and seconds is not None:
+            return min(float(seconds), MAX_RATE_LIMIT_WAIT)
     return 1.0
 
 

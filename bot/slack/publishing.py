@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 from slack_bolt import Respond
 from slack_sdk import WebClient
@@ -32,9 +32,14 @@ class CardNotPostedError(PromobotError):
         self.error = error
 
 
+class PostedCard(NamedTuple):
+    channel: str  # the channel ID Slack reports, also when the card was sent to a #name
+    ts: str
+
+
 def post_approval_card(
     client: WebClient, promotions: Promotions, filed: RequestFiled, channel: str
-) -> str:
+) -> PostedCard:
     """Post the card and remember where it is; withdraw the request if Slack refuses it."""
     request = filed.request
     assert request.id is not None
@@ -49,11 +54,21 @@ def post_approval_card(
             comment=f"approval card could not be posted: {error}",
         )
         raise CardNotPostedError(error) from exc
-    ts = str(response["ts"])
-    promotions.attach_card(
-        request_id=request.id, channel_id=str(response["channel"]), message_ts=ts
-    )
-    return ts
+    posted = PostedCard(str(response["channel"]), str(response["ts"]))
+    promotions.attach_card(request_id=request.id, channel_id=posted.channel, message_ts=posted.ts)
+    return posted
+
+
+def card_link(client: WebClient, card: PostedCard) -> str:
+    """A link to the card: Slack's permalink, or the archive link Slack would redirect."""
+    try:
+        permalink = client.chat_getPermalink(channel=card.channel, message_ts=card.ts)
+    except (SlackApiError, OSError) as exc:
+        log.warning("no permalink for the card error=%s", _slack_error(exc))
+    else:
+        if isinstance(permalink.get("permalink"), str):
+            return str(permalink["permalink"])
+    return f"https://slack.com/archives/{card.channel}/p{card.ts.replace('.', '')}"
 
 
 def update_card(client: WebClient, decision: Decision) -> bool:

@@ -98,6 +98,64 @@ def test_transition_stage_bad_input_is_one_clear_line(
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        [
+            "models",
+            "transition-stage",
+            "--model-name",
+            "my-model",
+            "--stage",
+            "Staging",
+            "--version",
+            "9" * 5000,
+        ],
+        [
+            "models",
+            "transition-stage",
+            "--model-name",
+            "my-model",
+            "--stage",
+            "Staging",
+            "--version",
+            "٣",
+        ],
+        [
+            "models",
+            "transition-stage",
+            "--model-name",
+            "my-model",
+            "--stage",
+            "Staging",
+            "--version",
+            "²",
+        ],
+        ["history", "--model-name", "my-model", "--limit", "²"],
+        ["history", "--model-name", "my-model", "--limit", "٣"],
+        ["history", "--model-name", "my-model", "--limit", "9" * 5000],
+        ["serve", "--port", "٣٠٠٠"],
+    ],
+)
+def test_numbers_in_unicode_digits_or_thousands_of_digits_get_a_usage_message(
+    tmp_path: Path, registry_env: dict[str, str], args: list[str]
+) -> None:
+    result = run_cli(args, tmp_path, **registry_env)
+    assert result.returncode == 2, result.stdout
+    assert "Traceback" not in result.stderr
+    assert "not a version number" in result.stderr or "usage: promobot" in result.stderr
+    assert len(result.stderr) < 1000  # the bad number is quoted shortened, not in full
+
+
+@pytest.mark.parametrize("ttl", ["٣h", "9" * 400, "9" * 5000 + "d"])
+def test_durations_in_unicode_digits_or_thousands_of_digits_are_configuration_errors(
+    tmp_path: Path, ttl: str
+) -> None:
+    result = run_cli(["history", "--model-name", "m"], tmp_path, PROMOBOT_REQUEST_TTL=ttl)
+    assert result.returncode == 2
+    assert "PROMOBOT_REQUEST_TTL" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_unknown_model_suggests_close_names(tmp_path: Path, registry_env: dict[str, str]) -> None:
     result = run_cli(
         ["models", "list-versions", "--model-name", "my-modle"], tmp_path, **registry_env

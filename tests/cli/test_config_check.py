@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 
 def _run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     """The CLI with only `env` configured (other tests may set MLFLOW_* in this process)."""
@@ -52,6 +54,37 @@ def test_config_check_prints_the_effective_configuration_with_secrets_masked(
     assert "`promobot serve` in HTTP mode has what it needs" in out
     for secret in (BOT_TOKEN, "CANARYBOT", SIGNING_SECRET, DB_PASSWORD):
         assert secret not in out + result.stderr
+
+
+@pytest.mark.parametrize(
+    "password", ["CANARY#pass/word", "CANARY@pass", "CANARY:pa:ss", "CANARY?p#a/s@s:"]
+)
+def test_config_check_never_prints_a_password_whatever_characters_it_holds(
+    tmp_path: Path, password: str
+) -> None:
+    """urlsplit reads `u:p#a/ss@host` as host `u`, port `p`: the password used to print."""
+    result = _run(
+        ["config", "check"],
+        tmp_path,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        DATABASE_URL=f"postgresql://promobot:{password}@db.internal:5432/promobot",
+        MLFLOW_TRACKING_URI=f"https://alice:{password}@mlflow.internal/",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "DATABASE_URL=postgresql://promobot:****@db.internal:5432/promobot" in result.stdout
+    assert "MLFLOW_TRACKING_URI=https://alice:****@mlflow.internal/" in result.stdout
+    assert "CANARY" not in result.stdout + result.stderr
+
+
+def test_secret_values_find_passwords_that_urlsplit_misreads() -> None:
+    from bot.settings import Settings
+
+    settings = Settings(
+        DATABASE_URL="postgresql://promobot:p#a/ss@db/promobot",
+        MLFLOW_TRACKING_URI="https://alice:m@l:flow@mlflow.internal/",
+    )
+    assert {"p#a/ss", "m@l:flow"} <= set(settings.secret_values())
 
 
 def test_config_check_fails_when_serve_would_lack_a_credential(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ def test_serve_posts_the_digest_channels_slot_that_came_due_just_before_start(
         database_url,
         PROMOBOT_DIGEST_CHANNEL="C0DIGEST",
         PROMOBOT_DIGEST_CRON="* * * * *",
+        PROMOBOT_DIGEST_MIN_INTERVAL="1m",  # every minute, so a slot is due at start-up
         PROMOBOT_TIMEZONE="Europe/Berlin",
     )
     port = free_port()

@@ -48,3 +48,23 @@ def test_a_refused_parent_means_nothing_was_posted(fake_slack: FakeSlack) -> Non
     with pytest.raises(DigestNotPostedError, match="Slack said: channel_not_found"):
         post_digest(_client(fake_slack), MESSAGES, "C0NOPE")
     assert len(fake_slack.of("chat.postMessage")) == 1
+
+
+@pytest.mark.parametrize(
+    ("header", "wait"), [("2", 2.0), ("²", 1.0), ("٣", 1.0), ("9" * 5000, 1.0)]
+)
+def test_a_retry_after_that_is_not_plain_digits_means_one_second(header: str, wait: float) -> None:
+    from slack_sdk.web import SlackResponse
+
+    from bot.slack.digest_posting import _retry_after
+
+    response = SlackResponse(
+        client=None,
+        http_verb="POST",
+        api_url="https://slack.invalid/api/chat.postMessage",
+        req_args={},
+        data={"ok": False, "error": "ratelimited"},
+        headers={"Retry-After": header},
+        status_code=429,
+    )
+    assert _retry_after(response) == wait

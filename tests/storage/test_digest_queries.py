@@ -179,3 +179,53 @@ def test_decision_log_reads_for_the_digest(engine: Engine) -> None:
     assert [(e.version, e.to_target) for e in window] == [(2, "Staging"), (1, "Production")]
     assert [r.id for r in expired] == [recent.id]
     assert list(found) == [recent.id]
+
+
+def _claim_on_demand(engine: Engine, channel: str, now: datetime) -> datetime | None:
+    with UnitOfWork(engine)() as session:
+        return digest_queries.claim_on_demand_digest(
+            session=session, channel_id=channel, now=now, every=timedelta(minutes=1)
+        )
+
+
+def test_an_on_demand_digest_may_be_claimed_once_a_minute_per_channel(engine: Engine) -> None:
+    assert _claim_on_demand(engine, "C1", NINE) is None
+    assert _claim_on_demand(engine, "C2", NINE) is None  # another channel: its own minute
+    assert _claim_on_demand(engine, "C1", NINE + timedelta(seconds=59)) == NINE
+    assert _claim_on_demand(engine, "C1", NINE + timedelta(seconds=60)) is None
+    later = NINE + timedelta(seconds=60)
+    assert _claim_on_demand(engine, "C1", later + timedelta(seconds=30)) == later
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["first ever", "a minute later"])
+def test_concurrent_on_demand_claims_from_separate_connections_have_one_winner(
+    engine: Engine, shared_database_url: str, existing: bool
+) -> None:
+    from storage.db import create_db_engine
+
+    if existing:
+        assert _claim_on_demand(engine, "C1", NINE - timedelta(minutes=5)) is None
+    engines = [create_db_engine(shared_database_url) for _ in range(4)]
+    contenders = 16
+    barrier = threading.Barrier(contenders)
+    results: list[datetime | None] = []
+    errors: list[BaseException] = []
+
+    def contend(n: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results.append(_claim_on_demand(engines[n % 4], "C1", NINE + timedelta(seconds=n)))
+        except BaseException as exc:  # collected and asserted on below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=contend, args=(n,)) for n in range(contenders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    for other in engines:
+        other.dispose()
+
+    assert errors == []
+    assert results.count(None) == 1
+    assert len(results) == contenders

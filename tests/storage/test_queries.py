@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from contextlib import closing
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -352,3 +354,90 @@ def test_a_request_signature_is_new_once_then_a_replay(engine: Engine) -> None:
         )
 
     assert (first, again, other, forgotten) == (True, False, True, 2)
+
+
+def _refusal(request_id: int, actor: str = "U_ANN", why: str = "approve: self-approval") -> Any:
+    return DecisionEvent(
+        at=T0,
+        event=EventKind.REFUSED,
+        actor=actor,
+        model_name="churn",
+        version=2,
+        from_target="Staging",
+        to_target="Production",
+        request_id=request_id,
+        comment=why,
+    )
+
+
+def _refusals(engine: Engine, request_id: int) -> list[tuple[str, str]]:
+    with UnitOfWork(engine)() as session:
+        events = queries.list_request_events(session=session, request_id=request_id)
+    return [(e.actor, e.comment) for e in events if e.event == EventKind.REFUSED]
+
+
+def test_a_refusal_is_recorded_once_per_request_actor_and_reason(engine: Engine) -> None:
+    first, second = _add(engine, _request("churn")), _add(engine, _request("fraud"))
+    attempts = [
+        (first, "U_ANN", "approve: self-approval"),
+        (first, "U_ANN", "approve: self-approval"),  # the same click again: not recorded
+        (first, "U_ANN", "reject: self-approval"),
+        (first, "U_CAT", "approve: self-approval"),
+        (second, "U_ANN", "approve: self-approval"),
+    ]
+    recorded = []
+    for request_id, actor, why in attempts:
+        with UnitOfWork(engine)() as session:
+            recorded.append(
+                queries.add_refusal(session=session, event=_refusal(request_id, actor, why))
+            )
+    assert recorded == [True, False, True, True, True]
+    assert _refusals(engine, first) == [
+        ("U_ANN", "approve: self-approval"),
+        ("U_ANN", "reject: self-approval"),
+        ("U_CAT", "approve: self-approval"),
+    ]
+    with UnitOfWork(engine)() as session:
+        (stored,) = [
+            e
+            for e in queries.list_request_events(session=session, request_id=second)
+            if e.event == EventKind.REFUSED
+        ]
+    assert (stored.at, stored.model_name, stored.version) == (T0, "churn", 2)
+
+
+def test_concurrent_identical_refusals_from_separate_connections_are_recorded_once(
+    engine: Engine, shared_database_url: str
+) -> None:
+    """Separate engines, as separate processes would have: no in-process lock helps here.
+    Each transaction stays open a moment after its insert, as a busy server's might."""
+    request_id = _add(engine, _request())
+    engines = [create_db_engine(shared_database_url) for _ in range(4)]
+    for other in engines:  # connect first, so that the contenders start together
+        with other.connect():
+            pass
+    contenders = 24
+    barrier = threading.Barrier(contenders)
+    results: list[bool] = []
+    errors: list[BaseException] = []
+
+    def contend(n: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            with UnitOfWork(engines[n % len(engines)])() as session:
+                results.append(queries.add_refusal(session=session, event=_refusal(request_id)))
+                time.sleep(0.05)  # before the commit
+        except BaseException as exc:  # collected and asserted on below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=contend, args=(n,)) for n in range(contenders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    for other in engines:
+        other.dispose()
+
+    assert errors == []
+    assert sorted(results) == [False] * (contenders - 1) + [True]
+    assert _refusals(engine, request_id) == [("U_ANN", "approve: self-approval")]

@@ -10,6 +10,7 @@ field is therefore translated to day names here, with crontab's Sunday = 0 (or 7
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,8 +18,15 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import UsageError
+from bot.numbers import ascii_number
 
 DEFAULT_CRONTAB = "0 9 * * 1-5"
+#: A channel gets at most one digest this often (PROMOBOT_DIGEST_MIN_INTERVAL).
+DEFAULT_MIN_INTERVAL = timedelta(hours=1)
+#: How many upcoming runs check_min_interval compares. This is exact for limits of up to an
+#: hour: with one minute value the runs are whole hours apart, and a line with more than
+#: one minute value fires twice within an hour in its first firing hour.
+_INTERVAL_RUNS = 200
 #: At most this many missed slots of one schedule are recorded as skipped (the newest ones).
 MAX_SKIPPED_RECORDS = 100
 #: Slots older than this (or than the grace period, if longer) are neither posted nor recorded.
@@ -33,6 +41,10 @@ _MACROS = {
     "@midnight": "0 0 * * *",
     "@hourly": "0 * * * *",
 }
+#: No crontab field needs a longer number, or a line longer than this.
+_MAX_NUMBER_DIGITS = 4
+_MAX_CRONTAB_LENGTH = 200
+_LONG_NUMBER = re.compile(rf"\d{{{_MAX_NUMBER_DIGITS + 1},}}")
 _DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 _EXAMPLE = "Use a line like `0 9 * * 1-5` (09:00 on weekdays) or `30 8 * * 1` (Mondays 08:30)"
 
@@ -113,6 +125,41 @@ def check_crontab(crontab: str, timezone: str = "UTC") -> str:
     return " ".join(crontab.split())
 
 
+def check_min_interval(
+    crontab: str, timezone: str, min_interval: timedelta, *, after: datetime
+) -> None:
+    """Refuse a line whose runs after `after` come closer together than `min_interval`."""
+    trigger = cron_trigger(crontab, timezone)
+    previous = trigger.get_next_fire_time(None, after)
+    for _ in range(_INTERVAL_RUNS):
+        if previous is None:
+            return
+        fire = trigger.get_next_fire_time(None, previous + timedelta(microseconds=1))
+        # In UTC: between two times of one zone, Python subtracts wall clock times.
+        gap = fire.astimezone(UTC) - previous.astimezone(UTC) if fire is not None else None
+        if gap is not None and gap < min_interval:
+            raise _refused(
+                crontab,
+                f"it would post {_every(gap)}, but a channel gets at most one "
+                f"digest {_every(min_interval)} (PROMOBOT_DIGEST_MIN_INTERVAL)",
+            )
+        previous = fire
+
+
+def spoken_duration(value: timedelta) -> str:
+    """`1 minute`, `90 minutes`, `2 hours`, `1 day`: the largest whole unit that fits."""
+    seconds = int(value.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{value.total_seconds():g} seconds"
+
+
+def _every(value: timedelta) -> str:
+    return "every " + spoken_duration(value).removeprefix("1 ")
+
+
 def next_runs(crontab: str, timezone: str, *, after: datetime, count: int = 3) -> list[datetime]:
     """The next `count` slot times after `after`, in the schedule's time zone."""
     trigger = cron_trigger(crontab, timezone)
@@ -170,7 +217,15 @@ def plan_start(schedule: DigestSchedule, last_recorded: datetime | None) -> date
 
 
 def _fields(crontab: str) -> list[str]:
-    text = " ".join(crontab.split())
+    if len(crontab) > _MAX_CRONTAB_LENGTH:
+        raise _refused(crontab, f"it is longer than {_MAX_CRONTAB_LENGTH} characters")
+    text = " ".join(crontab.split())  # any whitespace separates, also a pasted no-break space
+    if not text.isascii():
+        # APScheduler would read `٣` as 3; a crontab line is plain ASCII, so say so instead.
+        raise _refused(crontab, "it may hold only ASCII digits, day names and * , - /")
+    long_number = _LONG_NUMBER.search(text)
+    if long_number:
+        raise _refused(crontab, f"'{_shortened(long_number[0])}' is far too large a number")
     text = _MACROS.get(text.lower(), text)
     fields = text.split(" ")
     if len(fields) != 5 or not text:
@@ -215,10 +270,17 @@ def _weekday(text: str, crontab: str) -> int:
 
 
 def _number(text: str, crontab: str) -> int:
-    if not text.strip().isdigit():
-        raise _refused(crontab, f"'{text}' is not a number or a day name")
-    return int(text)
+    number = ascii_number(text.strip(), max_digits=_MAX_NUMBER_DIGITS)
+    if number is None:
+        raise _refused(crontab, f"'{_shortened(text)}' is not a number or a day name")
+    return number
+
+
+def _shortened(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _refused(crontab: str, why: str) -> InvalidScheduleError:
-    return InvalidScheduleError(f"'{crontab}' is not a usable crontab line: {why}. {_EXAMPLE}.")
+    return InvalidScheduleError(
+        f"'{_shortened(crontab, 60)}' is not a usable crontab line: {why}. {_EXAMPLE}."
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from datetime import datetime, timedelta
 
 from bot.domain.digest.aliases import AliasChange, AliasKnowledge, RecordedAlias
@@ -15,6 +16,7 @@ from bot.domain.digest.model import (
 )
 from bot.domain.rules import DomainContext
 from bot.domain.views import RequestView, request_views
+from bot.errors import RuleViolation
 from storage import alias_queries, digest_queries, queries
 from storage.alias_queries import AliasRecordUpdate
 
@@ -22,6 +24,20 @@ log = logging.getLogger(__name__)
 
 #: What the first digest of a channel covers, when no earlier digest was posted there.
 DEFAULT_WINDOW = timedelta(hours=24)
+#: `/promote digest` posts at most once this often per channel, across all replicas.
+ON_DEMAND_EVERY = timedelta(minutes=1)
+
+
+class DigestTooSoonError(RuleViolation):
+    """The channel had a digest on demand less than a minute ago."""
+
+    def __init__(self, last: datetime, wait: timedelta) -> None:
+        seconds = max(1, math.ceil(wait.total_seconds()))
+        super().__init__(
+            f"A digest was posted here less than a minute ago (at {last:%H:%M:%S} UTC). "
+            f"Scroll up to read it, or ask again in {seconds} seconds."
+        )
+        self.last = last
 
 
 class DigestService:
@@ -29,6 +45,17 @@ class DigestService:
 
     def __init__(self, context: DomainContext) -> None:
         self._ctx = context
+
+    def claim_on_demand(self, *, channel: str) -> None:
+        """Allow one `/promote digest` in `channel` now; DigestTooSoonError within a minute
+        of the last one (recorded in the database, so this holds across replicas)."""
+        now = self._ctx.clock()
+        with self._ctx.unit_of_work() as session:
+            last = digest_queries.claim_on_demand_digest(
+                session=session, channel_id=channel, now=now, every=ON_DEMAND_EVERY
+            )
+        if last is not None:
+            raise DigestTooSoonError(last, last + ON_DEMAND_EVERY - now)
 
     def build(self, *, channel: str | None = None) -> Digest:
         """The digest as of now, covering the time since `channel`'s last posted digest.

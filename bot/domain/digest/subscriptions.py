@@ -10,6 +10,7 @@ from datetime import datetime
 from bot.domain.digest.schedule import (
     DigestSchedule,
     check_crontab,
+    check_min_interval,
     next_runs,
     plan_slots,
     plan_start,
@@ -61,6 +62,7 @@ class ScheduleService:
         rules = self._ctx.digest
         line = check_crontab(crontab or rules.crontab, rules.timezone)
         now = self._ctx.clock()
+        check_min_interval(line, rules.timezone, rules.min_interval, after=now)
         before = self._schedule_of(channel)
         subscription = DigestSubscription(
             channel_id=channel,

@@ -122,7 +122,7 @@ def _header(request: RequestView) -> list[Block]:
         f"*{title}* · request #{request.id}",
         f"{md.model_ref(request.model_name, request.version)}: "
         f"*{from_label(request)}* → *{request.to_target}*",
-        f"Requested by {md.user(request.requested_by)} {md.date(request.created_at)}",
+        _requested(request),
     ]
     if request.displaced:
         lines.append(f"On approval, {displaced_text(request.to_target, request.displaced)}.")
@@ -134,6 +134,16 @@ def _header(request: RequestView) -> list[Block]:
         )
         lines.append(f":warning: This takes production down: {gone}.")
     return [section("\n".join(lines))]
+
+
+def _requested(request: RequestView) -> str:
+    """Who asked, and from the command line as whom, when the CLI filed it."""
+    line = f"Requested by {md.user(request.requested_by)} {md.date(request.created_at)}"
+    if not request.filed_from:
+        return line
+    if request.filed_from == request.requested_by:
+        return line + " from the command line"
+    return line + f", filed from the command line as them by {md.escape(request.filed_from)}"
 
 
 def _evidence(details: CardDetails) -> list[Block]:

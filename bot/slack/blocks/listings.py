@@ -67,6 +67,16 @@ def request_filed_message(request: RequestView, posted: bool) -> Message:
     return _message(text, [section(text)])
 
 
+def request_filed_elsewhere_message(request: RequestView, channel: str, link: str) -> Message:
+    """The reply when the card went to PROMOBOT_APPROVAL_CHANNEL: where it is, with a link."""
+    text = (
+        f"Request {request_summary(request)}. Its approval card is in {md.channel(channel)}: "
+        f"<{md.escape(link)}|open the card>. Someone else must approve it before "
+        f"{md.date(request.expires_at)}."
+    )
+    return _message(text, [section(text)])
+
+
 def version_listing_message(listing: VersionListing) -> Message:
     title = f"{md.model_ref(listing.model.name)}: {len(listing.versions)} version(s)"
     lines = []

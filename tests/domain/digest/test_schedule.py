@@ -11,6 +11,7 @@ from bot.domain.digest.schedule import (
     DigestSchedule,
     InvalidScheduleError,
     check_crontab,
+    check_min_interval,
     next_runs,
     plan_slots,
     plan_start,
@@ -92,6 +93,73 @@ def test_bad_crontab_lines_are_refused_with_a_clear_message(crontab: str, messag
         check_crontab(crontab)
     assert message in caught.value.message
     assert "0 9 * * 1-5" in caught.value.message  # every refusal shows a working example
+
+
+@pytest.mark.parametrize(
+    "crontab",
+    [
+        "0 9 * * ²",
+        "0 9 * * ٣",
+        "٣ 9 * * *",
+        "0 9 * * 1/²",
+        "0 9 * * 1-" + "9" * 5000,
+        "0 9 * * */" + "9" * 50,
+        "0 " + "9" * 5000 + " * * *",
+        "0 9 * * " + "1," * 300 + "2",
+    ],
+)
+def test_unicode_digits_and_huge_numbers_are_refused_with_a_usage_message(crontab: str) -> None:
+    with pytest.raises(InvalidScheduleError) as caught:
+        check_crontab(crontab)
+    assert "is not a usable crontab line" in caught.value.message
+    assert len(caught.value.message) < 300  # the line is quoted shortened, not in full
+
+
+def test_a_pasted_no_break_space_still_separates_fields() -> None:
+    assert check_crontab("0\u00a09 * * 1-5") == "0 9 * * 1-5"
+
+
+@pytest.mark.parametrize(
+    ("crontab", "every"),
+    [
+        ("* * * * *", "every minute"),
+        ("*/5 9 * * *", "every 5 minutes"),
+        ("0,30 * * * *", "every 30 minutes"),
+        ("59 8 * * *", None),
+        ("0 * * * *", None),
+        ("@hourly", None),
+        ("0 9 * * 1-5", None),
+        ("0 0,23 * * *", None),  # 23:00 then 00:00: exactly an hour
+        ("50 8 * * * ", None),
+        ("10,50 23 * * *", "every 40 minutes"),
+    ],
+)
+def test_a_schedule_may_post_at_most_once_an_hour(crontab: str, every: str | None) -> None:
+    if every is None:
+        check_min_interval(crontab, "Europe/Berlin", timedelta(hours=1), after=MONDAY)
+        return
+    with pytest.raises(InvalidScheduleError) as caught:
+        check_min_interval(crontab, "Europe/Berlin", timedelta(hours=1), after=MONDAY)
+    assert f"it would post {every}, but a channel gets at most one digest every hour" in (
+        caught.value.message
+    )
+    assert "PROMOBOT_DIGEST_MIN_INTERVAL" in caught.value.message
+
+
+def test_the_minimum_interval_is_a_setting() -> None:
+    check_min_interval("* * * * *", "UTC", timedelta(minutes=1), after=MONDAY)
+    with pytest.raises(InvalidScheduleError, match="every 2 hours"):
+        check_min_interval("0 */2 * * *", "UTC", timedelta(days=1), after=MONDAY)
+    with pytest.raises(InvalidScheduleError, match="every 2 hours"):  # 23:00, then 01:00
+        check_min_interval("0 1,23 * * *", "UTC", timedelta(hours=3), after=MONDAY)
+
+
+def test_the_interval_is_measured_in_real_time_across_a_dst_change() -> None:
+    """Berlin skips 02:00-03:00 on 2026-03-29: 01:00 and 03:00 that day are an hour apart."""
+    spring = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)
+    check_min_interval("0 1,3 * * *", "Europe/Berlin", timedelta(hours=1), after=spring)
+    with pytest.raises(InvalidScheduleError, match="every hour"):
+        check_min_interval("0 1,3 * * *", "Europe/Berlin", timedelta(hours=2), after=spring)
 
 
 def test_unknown_time_zone_is_refused() -> None:
