@@ -280,7 +280,7 @@ def test_unreachable_registry_fails_the_approval_and_retry_applies_exactly_once(
     assert _stages(mlflow_client) == ["Production", "Staging"]
     card = decided_card(failed)
     [actions] = [b for b in card["blocks"] if b["type"] == "actions"]
-    assert [e["action_id"] for e in actions["elements"]] == ["promobot_retry"]
+    assert [e["action_id"] for e in actions["elements"]] == ["promobot_retry", "promobot_reject"]
 
     retried = promotions.decisions.retry(request_id=request_id, actor=APPROVER)
 

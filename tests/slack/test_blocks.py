@@ -232,8 +232,9 @@ def test_decided_card_escapes_everything_and_drops_the_buttons(status: RequestSt
     _assert_message_escaped(card)
     actions = _actions(card)
     if status == RequestStatus.FAILED:
-        [retry] = actions[0]["elements"]
+        [retry, reject] = actions[0]["elements"]
         assert (retry["action_id"], retry["value"]) == (ACTION_RETRY, "12")
+        assert (reject["action_id"], reject["value"]) == (ACTION_REJECT, "12")
     else:
         assert actions == []
 
