@@ -79,11 +79,8 @@ def _stages(client: Any) -> dict[int, str]:
 def test_listing_shows_aliases_metrics_and_archived_mark_with_production_holder_first(
     served: Served, mlflow_client: Any
 ) -> None:
-    archived = _say(served, "archive churn 4")
-    assert (
-        "archived: its aliases were removed and it is tagged promobot.archived"
-        in (archived["text"])
-    )
+    archived = _say(served, "archive churn 4")["text"]
+    assert "archived: its aliases were removed and it is tagged promobot.archived" in archived
 
     listing = [line for line in _lines(_say(served, "list churn")) if line.startswith("*v")]
 
