@@ -14,7 +14,7 @@ import time
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -156,9 +156,10 @@ class MlflowStageRegistry:
         pending_search = self._pool.submit(self._search_versions, name)
         try:
             model = self.get_model(name)
-        finally:
-            found = pending_search.result()
-        return model, _sorted_versions(found, model.aliases)
+        except BaseException:
+            _abandon(pending_search)
+            raise
+        return model, _sorted_versions(pending_search.result(), model.aliases)
 
     def _search_versions(self, name: str) -> list[Any]:
         """Every MLflow version of exactly `name`, in pages."""
@@ -204,8 +205,10 @@ class MlflowStageRegistry:
         pending_scan = self._pool.submit(self._all_versions_matching, None)
         try:
             models = self.list_models()
-        finally:
-            found = pending_scan.result()
+        except BaseException:
+            _abandon(pending_scan)
+            raise
+        found = pending_scan.result()
         aliases = {m.name: m.aliases for m in models}
         return models, [_to_version(v, aliases.get(v.name, {})) for v in found]
 
@@ -332,7 +335,7 @@ def _translated_errors() -> Iterator[None]:
 
 
 _TRANSPORT_HINTS = (
-    ("timed out", "timed out"),
+    ("timed out", "MLflow is not answering; the request timed out"),
     ("Connection refused", "connection refused"),
     ("Max retries exceeded", "connection failed"),
     ("Name or service not known", "host not found"),
@@ -348,6 +351,16 @@ def _short(text: str) -> str:
             return hint
     first_line = text.strip().splitlines()[0] if text.strip() else "no detail"
     return re.sub(r"\b\w+://\S+", "<url>", first_line)[:160]
+
+
+def _abandon(pending: Future[Any]) -> None:
+    """A read whose other half failed does not wait for this half.
+
+    Against a hanging MLflow, waiting would add a second timeout, or more when the read sits
+    queued in the pool behind others. A queued read is cancelled; a running one finishes on
+    its own thread and its result is dropped (reads only: nothing is left half-done).
+    """
+    pending.cancel()
 
 
 def _all_pages(fetch: Callable[[str | None], Page]) -> list[Any]:
