@@ -26,8 +26,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Listener threads. Each listener acks first, so a slow MLflow never delays the ack as
-#: long as a thread is free; size this above the number of concurrent slow requests.
+#: Listener threads. Each listener acks first, so a slow MLflow never delays the ack while a
+#: thread is free; when none is, the request is turned away at once with a "busy" notice
+#: instead of waiting in a queue (bot/slack/admission.py).
 LISTENER_THREADS = 64
 
 
@@ -175,6 +176,7 @@ def create_app(
     from bot.domain.replay import ReplayGuard
     from bot.metrics import Metrics
     from bot.slack import actions, commands, errors, observe, replay, replies
+    from bot.slack.admission import AdmittingExecutor
     from bot.slack.approvers import SlackApprovers
 
     metrics = metrics or Metrics()
@@ -190,8 +192,8 @@ def create_app(
         signing_secret=secret.get_secret_value() if secret else None,
         token_verification_enabled=False,
         process_before_response=False,
-        listener_executor=observe.ContextThreadPoolExecutor(
-            LISTENER_THREADS, thread_name_prefix="listener"
+        listener_executor=AdmittingExecutor(
+            LISTENER_THREADS, on_turned_away=metrics.request_turned_away
         ),
         logger=logging.getLogger("bot.slack.bolt"),
     )
