@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -26,8 +27,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Listener threads. Each listener acks first, so a slow MLflow never delays the ack as
-#: long as a thread is free; size this above the number of concurrent slow requests.
+#: Listener threads. Each listener acks first, so a slow MLflow never delays the ack while a
+#: thread is free; when none is, the request is turned away at once with a "busy" notice
+#: instead of waiting in a queue (bot/slack/admission.py).
 LISTENER_THREADS = 64
 
 
@@ -41,14 +43,21 @@ class Runtime:
     metrics: Metrics | None = field(default=None)
 
 
-#: MLflow's HTTP client retries 7 times with backoff by default, which can keep a Slack user
-#: waiting for minutes when the server is down. These apply only where the operator set none.
+#: MLflow's HTTP client retries 7 times with backoff by default, waits 120 s for each answer
+#: and honours Retry-After, which can keep a Slack user waiting for minutes. It retries read
+#: timeouts too (urllib3 `Retry(read=...)`, every method), so an MLflow that accepts
+#: connections and never answers costs (retries + 1) x timeout per request. promobot's
+#: defaults make that 2 x 3 s = 6 s, so a user is told "MLflow is not answering" within 10 s.
+#: They apply only where the operator set none (README, "Environment").
 MLFLOW_HTTP_DEFAULTS = {
-    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "0",
-    "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0.5",
-    "MLFLOW_HTTP_REQUEST_TIMEOUT": "5",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "3",
+    "MLFLOW_HTTP_RESPECT_RETRY_AFTER_HEADER": "false",
 }
+#: The longest promobot promises to take to tell a user that MLflow is not answering.
+NOT_ANSWERING_NOTICE_SECONDS = 10
 
 
 def build_registry(settings: Settings, *, timer: CallTimer | None = None) -> ModelRegistry:
@@ -82,6 +91,37 @@ def build_mapping(settings: Settings) -> TargetMapping:
             protected_aliases=settings.protected_aliases,
         )
     )
+
+
+def mlflow_give_up_seconds(environ: Mapping[str, str]) -> float | None:
+    """How long one MLflow request that never gets an answer takes to fail, with the HTTP
+    settings in `environ` (promobot's defaults where unset); None if a setting is invalid."""
+
+    def setting(name: str) -> float:
+        return float(environ.get(name, MLFLOW_HTTP_DEFAULTS[name]))
+
+    try:
+        attempts = 1 + int(setting("MLFLOW_HTTP_REQUEST_MAX_RETRIES"))
+        timeout = setting("MLFLOW_HTTP_REQUEST_TIMEOUT")
+        backoff = setting("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR")
+    except ValueError:
+        return None  # MLflow itself reports the invalid value on its first request
+    # urllib3 sleeps backoff x 2^(n-1) before the n-th retry (at most 120 s), none before
+    # the first; jitter adds at most MLFLOW_HTTP_REQUEST_BACKOFF_JITTER to each.
+    sleeps = sum(min(backoff * 2.0 ** (n - 1), 120.0) for n in range(2, attempts))
+    return attempts * timeout + sleeps
+
+
+def _warn_if_mlflow_may_hang_too_long() -> None:
+    """Say so at start-up when the operator's MLflow settings break the 10 s promise."""
+    seconds = mlflow_give_up_seconds(os.environ)
+    if seconds is not None and seconds >= NOT_ANSWERING_NOTICE_SECONDS:
+        log.warning(
+            "an MLflow request that never gets an answer gives up only after about %.0f s "
+            "(MLFLOW_HTTP_REQUEST_MAX_RETRIES, _TIMEOUT, _BACKOFF_FACTOR); Slack users wait "
+            "that long to hear that MLflow is not answering",
+            seconds,
+        )
 
 
 def build_promotions(
@@ -158,6 +198,7 @@ def create_app(
     from bot.domain.replay import ReplayGuard
     from bot.metrics import Metrics
     from bot.slack import actions, commands, errors, observe, replay, replies
+    from bot.slack.admission import AdmittingExecutor
     from bot.slack.approvers import SlackApprovers, WorkspaceMembers
 
     metrics = metrics or Metrics()
@@ -170,14 +211,15 @@ def create_app(
     promotions = build_promotions(
         settings, registry=registry, approvers=approvers, clock=clock, metrics=metrics
     )
+    _warn_if_mlflow_may_hang_too_long()
     secret = settings.slack_signing_secret
     app = App(
         client=client,
         signing_secret=secret.get_secret_value() if secret else None,
         token_verification_enabled=False,
         process_before_response=False,
-        listener_executor=observe.ContextThreadPoolExecutor(
-            LISTENER_THREADS, thread_name_prefix="listener"
+        listener_executor=AdmittingExecutor(
+            LISTENER_THREADS, on_turned_away=metrics.request_turned_away
         ),
         logger=logging.getLogger("bot.slack.bolt"),
     )

@@ -73,6 +73,11 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
+        self.turned_away = Counter(
+            "promobot_requests_turned_away_total",
+            "Slack requests answered 'busy' at once because every listener thread was taken.",
+            registry=self.registry,
+        )
         ProcessCollector(registry=self.registry)
         for state in FINAL_STATES:
             self.requests_finished.labels(state)
@@ -120,6 +125,9 @@ class Metrics:
 
     def slack_api_error(self, method: str, error: str) -> None:
         self.slack_api_errors.labels(method, error).inc()
+
+    def request_turned_away(self) -> None:
+        self.turned_away.inc()
 
     def digest_run(self, outcome: str) -> None:
         """Count one digest run: `posted`, `skipped` (slot already taken) or `failed`."""

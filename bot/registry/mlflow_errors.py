@@ -42,8 +42,8 @@ def translated_errors() -> Iterator[None]:
 
 
 _TRANSPORT_HINTS = (
-    ("timed out", "MLflow is not answering: timed out"),
-    ("Timeout", "MLflow is not answering: timed out"),
+    ("timed out", "MLflow is not answering; the request timed out"),
+    ("Timeout", "MLflow is not answering; the request timed out"),
     ("Connection refused", "connection refused"),
     ("Max retries exceeded", "connection failed"),
     ("Name or service not known", "host not found"),

@@ -12,7 +12,7 @@ import logging
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from bot.errors import ModelNotFoundError, RegistryUnavailableError, VersionNotFoundError
@@ -171,9 +171,10 @@ class MlflowRegistry:
         pending_search = self._pool.submit(self._search_versions, name)
         try:
             model = self.get_model(name)
-        finally:
-            found = pending_search.result()
-        return model, sorted_versions(found, model.aliases)
+        except BaseException:
+            _abandon(pending_search)
+            raise
+        return model, sorted_versions(pending_search.result(), model.aliases)
 
     def _search_versions(self, name: str) -> list[Any]:
         """Every MLflow version of exactly `name`, in pages."""
@@ -216,8 +217,10 @@ class MlflowRegistry:
         pending_scan = self._pool.submit(self._all_versions_matching, None)
         try:
             models = self.list_models()
-        finally:
-            found = pending_scan.result()
+        except BaseException:
+            _abandon(pending_scan)
+            raise
+        found = pending_scan.result()
         aliases = {m.name: m.aliases for m in models}
         return models, [to_version(v, aliases.get(v.name, {})) for v in found]
 
@@ -289,3 +292,13 @@ class MlflowRegistry:
         lowered = {n.lower(): n for n in names}
         close = difflib.get_close_matches(name.lower(), list(lowered), n=3, cutoff=0.6)
         return [lowered[c] for c in close]
+
+
+def _abandon(pending: Future[Any]) -> None:
+    """A read whose other half failed does not wait for this half.
+
+    Against a hanging MLflow, waiting would add a second timeout, or more when the read sits
+    queued in the pool behind others. A queued read is cancelled; a running one finishes on
+    its own thread and its result is dropped (reads only: nothing is left half-done).
+    """
+    pending.cancel()

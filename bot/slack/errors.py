@@ -18,6 +18,7 @@ from slack_bolt import App, BoltResponse, Respond
 
 from bot.errors import PromobotError
 from bot.logs import REQUEST_ID, new_request_id
+from bot.slack.admission import turned_away
 from bot.slack.blocks.notices import error_notice, unexpected_error_notice
 from bot.slack.publishing import send_reply
 
@@ -26,16 +27,36 @@ log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., None])
 
 
+class BusyError(PromobotError):
+    """Every listener thread is taken (waiting on MLflow or Slack); this request was not run."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "promobot is busy: all its workers are waiting for MLflow or Slack to answer. "
+            "Nothing was changed; try again in a minute."
+        )
+
+
 def reporting_errors(listener: F) -> F:
-    """Wrap a listener (called by Bolt with keyword arguments) so errors become notices."""
+    """Wrap a listener (called by Bolt with keyword arguments) so errors become notices.
+
+    A listener turned away for want of a thread (bot/slack/admission.py) is not called: the
+    wrapper acks and says promobot is busy, so nothing it would have done happens later.
+    """
 
     @functools.wraps(listener)
     def wrapper(**kwargs: Any) -> None:
+        # A slash command listener gets its payload as `command`; it is the whole body.
+        body = kwargs.get("body") or kwargs.get("command") or {}
+        if turned_away():
+            ack = kwargs.get("ack")
+            if ack is not None:
+                ack()
+            tell(BusyError(), kwargs.get("respond"), body)
+            return
         try:
             listener(**kwargs)
         except Exception as error:
-            # A slash command listener gets its payload as `command`; it is the whole body.
-            body = kwargs.get("body") or kwargs.get("command") or {}
             tell(error, kwargs.get("respond"), body)
 
     return wrapper  # type: ignore[return-value]

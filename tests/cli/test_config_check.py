@@ -50,7 +50,7 @@ def test_config_check_prints_the_effective_configuration_with_secrets_masked(
     assert "PROMOBOT_REQUEST_TTL=90m\n" in out
     assert "PROMOBOT_LOG_FORMAT=json\n" in out
     assert "PROMOBOT_COMMAND=/promote  (default)" in out
-    assert "MLFLOW_HTTP_REQUEST_MAX_RETRIES=2  (promobot's default)" in out
+    assert "MLFLOW_HTTP_REQUEST_MAX_RETRIES=1  (promobot's default)" in out
     assert "`promobot serve` in HTTP mode has what it needs" in out
     for secret in (BOT_TOKEN, "CANARYBOT", SIGNING_SECRET, DB_PASSWORD):
         assert secret not in out + result.stderr
