@@ -125,7 +125,7 @@ def test_digest_of_a_large_registry_is_split_into_thread_replies_within_limits(
 
 
 def test_digest_in_alias_mode_flags_an_alias_moved_outside_promobot(
-    serve_app: Any, tracking_uri: str, database_url: str, mlflow_client: Any
+    serve_app: Any, tracking_uri: str, database_url: str, mlflow_client: Any, clock: Any
 ) -> None:
     seed_model(mlflow_client, "churn", versions=3)
     mlflow_client.set_registered_model_alias("churn", "champion", "1")
@@ -140,12 +140,14 @@ def test_digest_in_alias_mode_flags_an_alias_moved_outside_promobot(
     assert "@challenger: v2" in first and "moved to" not in first
 
     mlflow_client.set_registered_model_alias("churn", "champion", "3")  # a script's move
+    clock.advance(seconds=61)  # /promote digest answers at most once a minute per channel
     assert "Posted the registry digest" in _reply(served, "digest")
     flagged = all_text(served.fake.of("chat.postMessage")[1:])
     assert "*churn*: *@champion* moved to *v3*, it was v1 (made outside promobot" in flagged
     assert "*1* change since" in flagged and "*churn* · @champion: *v3* (set outside" in flagged
 
-    _reply(served, "digest")  # the same window: the move is listed once, now as recorded
+    clock.advance(seconds=61)
+    _reply(served, "digest")  # the next window: the move is not flagged again
     again = all_text(served.fake.of("chat.postMessage")[2:])
     assert again.count("moved to *v3*") == 1 and "*v3* (set outside promobot, seen since" in again
     with served.runtime.promotions.context.unit_of_work() as session:
