@@ -29,11 +29,11 @@ pytestmark = [pytest.mark.mlflow_server, pytest.mark.usefixtures("mlflow_http_de
 
 
 def _fail_approval(served: Served, proxy: MlflowProxy, request_id: int) -> None:
-    """Approve while MLflow is unreachable; the request ends failed with a Retry button."""
+    """Approve while MLflow is unreachable; the request ends failed, with Retry and Reject."""
     proxy.unreachable = True
     served.slack.click(APPROVER, "promobot_approve", str(request_id), tag="approve")
     card = served.fake.wait_for("chat.update", timeout=30)[0]
-    assert [b["text"]["text"] for b in buttons(card.body["blocks"])] == ["Retry"]
+    assert [b["text"]["text"] for b in buttons(card.body["blocks"])] == ["Retry", "Reject"]
     proxy.heal()
 
 

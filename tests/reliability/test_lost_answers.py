@@ -119,7 +119,7 @@ def test_a_lost_answer_that_cannot_be_read_back_fails_then_is_found_applied_neve
     served.slack.click(APPROVER, "promobot_approve", str(request_id), tag="approve")
     failed_card = served.fake.wait_for("chat.update", timeout=30)[0]
     assert "could not read back" in str(failed_card.body["blocks"])
-    assert [b["text"]["text"] for b in buttons(failed_card.body["blocks"])] == ["Retry"]
+    assert [b["text"]["text"] for b in buttons(failed_card.body["blocks"])] == ["Retry", "Reject"]
     notice = served.fake.wait_for("response_url", lambda c: c.path.endswith("/approve"))[0]
     assert "could not read back" in notice.body["text"]
     request, _trail = request_and_trail(served.runtime.promotions, request_id)
