@@ -62,8 +62,9 @@ def test_set_alias_on_a_protected_alias_files_a_request_and_says_so(
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(
         "Model version '3' of model 'my-model' needs approval to get alias 'champion' "
-        "(a protected alias): request #1 filed by ann, expires "
+        "(a protected alias): request #1 filed by ann"
     )
+    assert " UTC.\n" in result.stdout  # when the request expires
     assert "No approval card was posted" in result.stdout
     assert _aliases(mlflow_client) == {"champion": 1, "shadow": 1, "challenger": 3}
 
