@@ -188,7 +188,8 @@ class AliasTargets:
         self.production = Target(TargetKind.ALIAS, check_alias_name(production_alias))
         self.staging = Target(TargetKind.ALIAS, check_alias_name(staging_alias))
         self.archive = Target(TargetKind.ARCHIVE, ARCHIVED_LABEL)
-        names = [check_alias_name(a) for a in protected_aliases] or [production_alias]
+        # The production alias is always protected: a list that leaves it out adds to it.
+        names = [production_alias, *(check_alias_name(a) for a in protected_aliases)]
         self.protected = frozenset(Target(TargetKind.ALIAS, a) for a in names)
 
     def parse(self, text: str) -> Target:

@@ -116,3 +116,10 @@ def test_labels_round_trip_through_the_decision_log() -> None:
         assert aliases.from_label(target.label) == target
     stages = StageTargets()
     assert stages.from_label("Archived") == stages.archive
+
+
+def test_the_production_alias_stays_protected_whatever_the_protected_list_says() -> None:
+    aliases = AliasTargets(protected_aliases=["shadow"])
+    assert aliases.is_protected(aliases.production)
+    assert aliases.is_protected(Target(TargetKind.ALIAS, "shadow"))
+    assert not aliases.is_protected(aliases.staging)
