@@ -132,3 +132,53 @@ def start_alias_watch(*, session: Session, since: datetime) -> None:
 
 _ALIAS_RECORD = AliasRecord.__table__  # type: ignore[attr-defined]
 _ALIAS_WATCH = AliasWatch.__table__  # type: ignore[attr-defined]
+
+
+def list_alias_records(*, session: Session) -> list[AliasRecord]:
+    """The alias holders promobot last saw, for every model."""
+    return list(session.exec(select(AliasRecord)))
+
+
+def record_aliases(
+    *,
+    session: Session,
+    model_name: str,
+    aliases: dict[str, int | None],
+    now: datetime,
+    by_promobot: bool,
+) -> None:
+    """Remember who holds each alias now (None: the alias is gone).
+
+    An upsert per alias (`INSERT ... ON CONFLICT DO UPDATE`), never a read then an insert:
+    two replicas recording the same alias at once both succeed, the later write winning.
+    """
+    connection = session.connection()
+    insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    for alias, version in aliases.items():
+        if version is None:
+            session.exec(
+                delete(AliasRecord).where(
+                    col(AliasRecord.model_name) == model_name, col(AliasRecord.alias) == alias
+                )
+            )
+            continue
+        row = insert(_ALIAS_RECORD).values(
+            model_name=model_name,
+            alias=alias,
+            version=version,
+            recorded_at=now,
+            by_promobot=by_promobot,
+        )
+        session.exec(
+            row.on_conflict_do_update(
+                index_elements=[_ALIAS_RECORD.c.model_name, _ALIAS_RECORD.c.alias],
+                set_={
+                    "version": row.excluded.version,
+                    "recorded_at": row.excluded.recorded_at,
+                    "by_promobot": row.excluded.by_promobot,
+                },
+            )
+        )
+
+
+_ALIAS_RECORD = AliasRecord.__table__  # type: ignore[attr-defined]

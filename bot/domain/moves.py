@@ -8,7 +8,7 @@ from datetime import datetime
 from bot.domain.rules import DomainContext
 from bot.registry.entities import ModelVersion
 from bot.registry.targets import Target, TargetKind, TargetScheme
-from storage import queries
+from storage import alias_queries
 from storage.models import DecisionEvent, EventKind
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def record_alias_holders(
         return
     try:
         with context.unit_of_work() as session:
-            queries.record_aliases(
+            alias_queries.record_aliases(
                 session=session, model_name=version.model, aliases=changes, now=at, by_promobot=True
             )
     except Exception:  # the database hiccuped after the registry changed: log, go on

@@ -18,7 +18,7 @@ from bot.app import build_promotions, build_web_client
 from bot.domain.service import Promotions
 from bot.jobs.digests import DigestJobs, DigestRunner, SlotOutcome
 from bot.registry.mlflow_registry import MlflowRegistry
-from storage import alias_queries, digest_queries, queries
+from storage import alias_queries, digest_queries
 from storage.digest_models import DigestSlot, SlotStatus
 from tests.conftest import MutableClock, make_settings, seed_model
 from tests.fake_slack import Failure, FakeSlack
@@ -202,7 +202,7 @@ def test_alias_state_is_recorded_when_a_digest_is_posted_and_not_when_slack_refu
 
 def _alias_records(replica: Replica) -> dict[tuple[str, str], int]:
     with replica.promotions.context.unit_of_work() as session:
-        rows = queries.list_alias_records(session=session)
+        rows = alias_queries.list_alias_records(session=session)
     return {(r.model_name, r.alias): r.version for r in rows}
 
 

@@ -22,13 +22,13 @@ T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
 def _records(engine: Engine) -> dict[tuple[str, str], tuple[int, datetime, bool]]:
     with UnitOfWork(engine)() as session:
-        rows = queries.list_alias_records(session=session)
+        rows = alias_queries.list_alias_records(session=session)
     return {(r.model_name, r.alias): (r.version, r.recorded_at, r.by_promobot) for r in rows}
 
 
 def _record(engine: Engine, aliases: dict[str, int | None], at: datetime, by: bool) -> None:
     with UnitOfWork(engine)() as session:
-        queries.record_aliases(
+        alias_queries.record_aliases(
             session=session, model_name="churn", aliases=aliases, now=at, by_promobot=by
         )
 

@@ -153,7 +153,7 @@ class DigestService:
         with self._ctx.unit_of_work() as session:
             records = [
                 RecordedAlias(r.model_name, r.alias, r.version, r.recorded_at, r.by_promobot)
-                for r in queries.list_alias_records(session=session)
+                for r in alias_queries.list_alias_records(session=session)
             ]
             noticed = [
                 AliasChange(c.noticed_at, c.model_name, c.alias, c.version, c.previous_version)
