@@ -58,7 +58,8 @@ class DecisionService:
     def retry(self, *, request_id: int, actor: str) -> Decision:
         """Apply again a request whose registry change failed (for example during an outage)."""
         request = self._load_open(request_id, actor, "retry", RequestStatus.FAILED)
-        self._check_approver(request, actor, "retry")  # also whoever approved: still allowed?
+        # The approver too: they may have lost the right (list, guest) since approving.
+        self._check_approver(request, actor, "retry")
         now = self._ctx.clock()
         won = record_transition(
             self._ctx,
