@@ -123,7 +123,8 @@ class DecisionService:
     def retry(self, *, request_id: int, actor: str) -> Decision:
         """Apply again a request whose registry change failed; MLflow is read first."""
         request = self._load_open(request_id, actor, "retry", RequestStatus.FAILED)
-        self._check_approver(request, actor, "retry")  # whoever approved must still be allowed
+        # The approver too: they may have lost the right (list, guest) since approving.
+        self._check_approver(request, actor, "retry")
         settled = self._applied_after_all(request, "found applied before the retry")
         if settled is not None:
             return settled

@@ -194,6 +194,37 @@ def test_approval_card_has_approve_and_reject_buttons_carrying_the_request_id() 
     assert "confirm" not in reject
 
 
+@pytest.mark.parametrize(
+    ("requested_by", "filed_from", "line"),
+    [
+        ("U0ANN", None, "Requested by <@U0ANN> <!date"),
+        ("cli:ann@laptop", "cli:ann@laptop", "Requested by cli:ann@laptop <!date"),
+        ("U0ANN", "cli:ann@laptop", "Requested by <@U0ANN> <!date"),
+        ("U0ANN", HOSTILE, "Requested by <@U0ANN> <!date"),
+    ],
+)
+def test_a_card_filed_from_the_command_line_says_so_and_as_whom(
+    requested_by: str, filed_from: str | None, line: str
+) -> None:
+    request = _request(requested_by=requested_by, filed_from=filed_from)
+    for card in (approval_card(_details(request=request)), decided_card(_decided_of(request))):
+        header = _sections(card)[0]
+        assert line in header
+        if filed_from is None:
+            assert "command line" not in header
+        elif filed_from == requested_by:
+            assert "UTC> from the command line" in header
+        else:
+            said = f"filed from the command line as them by {md.escape(filed_from)}"
+            assert said in header
+        _assert_message_escaped(card)
+
+
+def _decided_of(request: PromotionRequest) -> Decision:
+    request.status, request.decided_by, request.decided_at = "applied", "U0BOB", T0
+    return Decision(Outcome.APPLIED, request, "U0BOB")
+
+
 def test_approval_card_names_the_versions_it_will_archive() -> None:
     card = approval_card(_details())
 
