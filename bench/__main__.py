@@ -1,7 +1,7 @@
 """Run every benchmark, print a table and write bench/results/latest.json.
 
-    .venv/bin/python -m bench            # everything (about 4 minutes on 2 CPUs)
-    .venv/bin/python -m bench --quick    # fewer rounds, for a smoke run (about 2 minutes)
+    .venv/bin/python -m bench            # everything (about 5 minutes on 2 CPUs)
+    .venv/bin/python -m bench --quick    # fewer rounds, for a smoke run (about 3 minutes)
 
 Each figure is printed next to the floor it cannot beat, measured in the same run on the
 same machine, and the ratio between them is checked against its budget.

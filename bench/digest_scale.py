@@ -9,6 +9,7 @@ would add its own cost to a timed one).
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -29,7 +30,25 @@ PAGE = 10_000
 CHANGED_OUTSIDE_EVERY = 10
 
 
+#: Seconds each MLflow request may take here. promobot's default (3 s, for a quick answer to
+#: Slack users when MLflow hangs) would turn a slow page on a loaded machine into a failed
+#: digest; this section measures how fast a digest is, not how soon a hang is reported.
+REQUEST_TIMEOUT = "30"
+
+
 def run(work: Path, quick: bool) -> list[dict[str, Any]]:
+    previous = os.environ.get("MLFLOW_HTTP_REQUEST_TIMEOUT")
+    os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = REQUEST_TIMEOUT
+    try:
+        return _run(work, quick)
+    finally:
+        if previous is None:
+            os.environ.pop("MLFLOW_HTTP_REQUEST_TIMEOUT", None)
+        else:
+            os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = previous
+
+
+def _run(work: Path, quick: bool) -> list[dict[str, Any]]:
     folder = work / "digest-mlflow"
     folder.mkdir()
     started = time.perf_counter()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import math
 import re
 import socket
 import statistics
@@ -14,7 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from bench import hang
 from bench.delay_proxy import DelayProxy
+from bench.report import latency_summary
 from bench.report import row as _row
 from bench.servers import PromobotProcess, seed, start_mlflow_server, stop_process
 from bot.web import EVENTS_PATH
@@ -52,6 +53,7 @@ def run(work: Path, quick: bool) -> list[dict[str, Any]]:
         rounds = 1 if quick else 3
         fast = _ack_run(work, uri, uri, "fast", rounds)
         slow = _ack_run(work, proxy.url, uri, "slow", rounds)
+        hung = hang.ack_run(work, uri, USERS, rounds=1 if quick else 2)
     finally:
         proxy.close()
         stop_process(server)
@@ -68,8 +70,9 @@ def run(work: Path, quick: bool) -> list[dict[str, Any]]:
             "<= 1.5x, < 3000 ms",
             p99_ratio <= 1.5 and slow["p99"] < 3000,
         ),
+        *hang.rows(hung, fast),
         _row("acks measured per run", fast["n"], None, f"{USERS} users", True, unit="calls")
-        | {"fast": fast, "slow": slow},  # the whole distribution, in the JSON only
+        | {"fast": fast, "slow": slow, "hang": hung},  # the whole distribution, in the JSON only
     ]
 
 
@@ -228,22 +231,11 @@ def _ack_run(work: Path, app_uri: str, direct_uri: str, name: str, rounds: int) 
             futures = [
                 pool.submit(_user, bot, fake, client, user, name, rounds) for user in range(USERS)
             ]
-            samples = sorted(s for future in futures for s in future.result())
+            samples = [s for future in futures for s in future.result()]
     finally:
         bot.stop()
         stop_fake_slack(fake)
-    return {
-        "p50": statistics.median(samples) * 1000,
-        "p90": _percentile(samples, 0.90) * 1000,
-        "p99": _percentile(samples, 0.99) * 1000,
-        "max": samples[-1] * 1000,
-        "n": len(samples),
-    }
-
-
-def _percentile(samples: list[float], fraction: float) -> float:
-    """Nearest-rank percentile of sorted samples."""
-    return samples[math.ceil(fraction * len(samples)) - 1]
+    return latency_summary(samples)
 
 
 class _User:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import statistics
 from typing import Any
 
 
@@ -23,3 +25,20 @@ def row(
         "ok": ok,
         "unit": unit,
     }
+
+
+def latency_summary(samples: list[float]) -> dict[str, float]:
+    """p50, p90, p99 and max in milliseconds of latencies in seconds, and how many."""
+    ordered = sorted(samples)
+    return {
+        "p50": statistics.median(ordered) * 1000,
+        "p90": percentile(ordered, 0.90) * 1000,
+        "p99": percentile(ordered, 0.99) * 1000,
+        "max": ordered[-1] * 1000,
+        "n": len(ordered),
+    }
+
+
+def percentile(ordered: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of sorted samples."""
+    return ordered[math.ceil(fraction * len(ordered)) - 1]
