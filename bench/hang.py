@@ -75,19 +75,18 @@ def rows(hung: dict[str, float], fast: dict[str, float]) -> list[dict[str, Any]]
 def _file_requests(work: Path, name: str, direct_uri: str, users: int) -> list[int]:
     """One Production request per user's model, filed in the bot's database beforehand."""
     from bot.app import build_promotions
-    from bot.registry.mlflow_stages import MlflowStageRegistry
-    from bot.stages import Stage
+    from bot.registry.mlflow_registry import MlflowRegistry
 
     settings = make_settings(
         mlflow_tracking_uri=direct_uri, database_url=f"sqlite:///{work / (name + '.db')}"
     )
     # Not build_registry: it would set promobot's MLflow HTTP defaults in this process,
     # and the benchmark's own raw MLflow reads (the floors) must keep MLflow's.
-    promotions = build_promotions(settings, registry=MlflowStageRegistry.from_uri(direct_uri))
+    promotions = build_promotions(settings, registry=MlflowRegistry.from_uri(direct_uri))
     ids = []
     for user in range(users):
         filed = promotions.requests.move(
-            model=f"user-{user}", version=2, stage=Stage.PRODUCTION, actor=f"U0USER{user:02d}"
+            model=f"user-{user}", version=2, target="Production", actor=f"U0USER{user:02d}"
         )
         ids.append(filed.request.id or 0)
     promotions.context.unit_of_work.engine.dispose()
