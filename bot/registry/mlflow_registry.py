@@ -98,11 +98,11 @@ class MlflowRegistry:
         """
         from mlflow import MlflowClient
 
-        # Stages are deprecated in favour of aliases; promobot uses them on purpose
-        # (docs/decisions/001-registry-port.md), so the per-call warning is noise.
-        # With a timer, the warning is attributed to TimedClient, in this module.
+        # Stages are deprecated in favour of aliases; stage mode uses them on purpose
+        # (docs/decisions/001-registry-port.md), so the per-call warning is noise. It may be
+        # attributed to any module of bot.registry (the stage mapping, the timed client).
         warnings.filterwarnings(
-            "ignore", category=FutureWarning, module=r"(mlflow|bot\.registry\.mlflow_stages)(\.|$)"
+            "ignore", category=FutureWarning, module=r"(mlflow|bot\.registry)(\.|$)"
         )
         client = MlflowClient(tracking_uri=tracking_uri, registry_uri=registry_uri)
         return cls(

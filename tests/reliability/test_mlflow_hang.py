@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from bot.stages import Stage
 from storage import queries
 from tests.conftest import MutableClock, Served, make_settings, seed_model
 from tests.hanging_server import HangingServer
@@ -45,7 +44,7 @@ def _file_requests(
     )
     return [
         promotions.requests.move(
-            model=_model(user), version=2, stage=Stage.PRODUCTION, actor=f"U0REQ{user:02d}"
+            model=_model(user), version=2, target="Production", actor=f"U0REQ{user:02d}"
         ).request.id
         or 0
         for user in range(users)
