@@ -220,9 +220,11 @@ def test_a_card_filed_from_the_command_line_says_so_and_as_whom(
         _assert_message_escaped(card)
 
 
-def _decided_of(request: PromotionRequest) -> Decision:
-    request.status, request.decided_by, request.decided_at = "applied", "U0BOB", T0
-    return Decision(Outcome.APPLIED, request, "U0BOB")
+def _decided_of(request: RequestView) -> Decision:
+    decided = dataclasses.replace(
+        request, status=RequestStatus.APPLIED, decided_by="U0BOB", decided_at=T0
+    )
+    return Decision(Outcome.APPLIED, decided, "U0BOB")
 
 
 def test_approval_card_names_the_versions_it_will_archive() -> None:
