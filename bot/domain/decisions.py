@@ -238,7 +238,7 @@ class DecisionService:
     ) -> Decision:
         if request.status == RequestStatus.FAILED:
             settled = self._applied_after_all(
-                request, f"found applied before the {kind} by {actor}"
+                request, f"found applied when {actor} tried to close it ({kind})"
             )
             if settled is not None:
                 return settled
