@@ -197,7 +197,7 @@ def create_app(
 
     from bot.domain.replay import ReplayGuard
     from bot.metrics import Metrics
-    from bot.slack import actions, commands, errors, observe, replay, replies
+    from bot.slack import actions, commands, errors, home, observe, replay, replies, request_form
     from bot.slack.admission import AdmittingExecutor
     from bot.slack.approvers import SlackApprovers, WorkspaceMembers
 
@@ -229,5 +229,7 @@ def create_app(
     replay.register(app, ReplayGuard(context.unit_of_work, context.clock))
     commands.register(app, promotions, settings.command, metrics, settings.approval_channel)
     actions.register(app, promotions, metrics)
+    request_form.register(app, promotions, metrics, settings.command, settings.approval_channel)
+    home.register(app, promotions, settings.command)
     errors.register(app)
     return app, Runtime(settings, promotions, metrics)

@@ -99,6 +99,32 @@ class SlackSender:
         }
         return self.post(urlencode({"payload": json.dumps(payload)}))
 
+    def interaction(self, payload: dict[str, Any]) -> Reply:
+        """Any interactive payload (view_submission, block_suggestion, shortcut, ...), with
+        the fields Slack always adds."""
+        full = {
+            "api_app_id": "A0APP",
+            "token": "legacy-verification-token",
+            "team": {"id": "T0FAKE", "domain": "fake"},
+            **payload,
+        }
+        return self.post(urlencode({"payload": json.dumps(full)}))
+
+    def event(self, event: dict[str, Any]) -> Reply:
+        """An Events API `event_callback` carrying `event`, as JSON like Slack sends it."""
+        body = json.dumps(
+            {
+                "token": "legacy-verification-token",
+                "team_id": "T0FAKE",
+                "api_app_id": "A0APP",
+                "type": "event_callback",
+                "event_id": f"Ev{uuid.uuid4().hex[:10].upper()}",
+                "event_time": int(time.time()),
+                "event": event,
+            }
+        )
+        return self.post(body, content_type="application/json")
+
     def signed_headers(
         self, body: str, *, timestamp: str | None = None, sig: str | None = None
     ) -> dict[str, str]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.command_text import (
     Archive,
@@ -32,6 +34,8 @@ from bot.slack.blocks.cards import Message
 from bot.slack.digest_commands import run_digest_command
 from bot.slack.errors import reporting_errors
 from bot.slack.publishing import card_link, post_approval_card, send_reply, update_card
+
+log = logging.getLogger(__name__)
 
 #: The name each command is counted under in promobot_commands_total.
 COMMAND_NAMES: dict[type[Command], str] = {
@@ -64,6 +68,10 @@ def register(
         # `body` is for reporting_errors, which answers errors through its response_url.
         ack()
         text = str(command.get("text") or "")
+        # No arguments: the request form, opened before anything else (its trigger id
+        # expires 3 s after the command was sent); the usage if Slack refuses to open it.
+        if not text.strip() and open_form(client, promotions, command):
+            return
         with metrics.track_command(command_label(text)):
             reply = run_command(
                 parse_command(text),
@@ -75,6 +83,26 @@ def register(
                 approval_channel=approval_channel,
             )
         send_reply(respond, response_type="ephemeral", **reply)
+
+
+def open_form(client: WebClient, promotions: Promotions, command: dict[str, Any]) -> bool:
+    """Open the request form for the channel the command was typed in; False if Slack refused."""
+    from bot.slack.request_form import open_request_form
+
+    try:
+        open_request_form(
+            client,
+            promotions.context.registry.targets,
+            trigger_id=_required(command, "trigger_id"),
+            channel=_required(command, "channel_id"),
+        )
+    except SlackApiError as exc:
+        log.warning("request form not opened error=%s", exc.response.get("error"))
+        return False
+    except OSError as exc:
+        log.warning("request form not opened: Slack unreachable (%s)", type(exc).__name__)
+        return False
+    return True
 
 
 def _required(command: dict[str, Any], field: str) -> str:

@@ -66,17 +66,20 @@ def approval_card(details: CardDetails) -> Message:
     request = details.request
     blocks = [*_header(request), *_evidence(details)]
     blocks.append(context(f"Expires {md.date(request.expires_at)}. The requester cannot approve."))
-    blocks.append(
-        {
-            "type": "actions",
-            "block_id": f"request_{request.id}",
-            "elements": [
-                _button("Approve", ACTION_APPROVE, request, "primary", confirm=True),
-                _button("Reject", ACTION_REJECT, request, "danger"),
-            ],
-        }
-    )
+    blocks.append(decision_buttons(request))
     return {"text": _fallback(request, "waiting for approval"), "blocks": blocks}
+
+
+def decision_buttons(request: RequestView) -> Block:
+    """Approve (with a confirm dialog) and Reject, for a card or the Home tab."""
+    return {
+        "type": "actions",
+        "block_id": f"request_{request.id}",
+        "elements": [
+            _button("Approve", ACTION_APPROVE, request, "primary", confirm=True),
+            _button("Reject", ACTION_REJECT, request, "danger"),
+        ],
+    }
 
 
 def decided_card(decision: Decision) -> Message:
