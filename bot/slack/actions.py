@@ -10,12 +10,13 @@ from slack_sdk import WebClient
 
 from bot.domain.results import Decision, Outcome
 from bot.domain.service import Promotions
-from bot.errors import UsageError
+from bot.errors import PromobotError, UsageError
 from bot.metrics import Metrics
 from bot.numbers import ascii_number
 from bot.slack.blocks import ACTION_APPROVE, ACTION_REJECT, ACTION_RETRY
-from bot.slack.blocks.notices import outcome_notice
+from bot.slack.blocks.notices import error_notice, outcome_notice
 from bot.slack.errors import reporting_errors
+from bot.slack.home import came_from_home, publish_home
 from bot.slack.publishing import send_reply, update_card
 
 _EXPECTED = {
@@ -39,9 +40,23 @@ def register(app: App, promotions: Promotions, metrics: Metrics) -> None:
             ACTION_REJECT: promotions.decisions.reject,
             ACTION_RETRY: promotions.decisions.retry,
         }[action["action_id"]]
-        with metrics.track_command(str(action["action_id"]).removeprefix("promobot_")):
-            decision = decide(request_id=request_id_of(action), actor=clicker_of(body))
-        publish(decision, expected=_EXPECTED[action["action_id"]], client=client, respond=respond)
+        expected = _EXPECTED[action["action_id"]]
+        clicker = clicker_of(body)
+        try:
+            with metrics.track_command(str(action["action_id"]).removeprefix("promobot_")):
+                decision = decide(request_id=request_id_of(action), actor=clicker)
+        except PromobotError as error:
+            if not came_from_home(body):
+                raise  # reporting_errors answers through the response_url
+            publish_home(client, promotions, clicker, notice=error_notice(error))
+            return
+        if came_from_home(body):
+            # A Home tab has no response_url: the answer is the refreshed tab itself.
+            update_card(client, decision)
+            notice = outcome_notice(decision) if decision.outcome != expected else ""
+            publish_home(client, promotions, clicker, notice=notice)
+            return
+        publish(decision, expected=expected, client=client, respond=respond)
 
 
 def publish(decision: Decision, *, expected: Outcome, client: WebClient, respond: Respond) -> None:
