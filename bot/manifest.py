@@ -6,12 +6,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.errors import UsageError
+from bot.slack.blocks.request_form import SHORTCUT_CALLBACK, SHORTCUT_NAME
 from bot.web import EVENTS_PATH
 
 #: What the app does with Slack: answer its slash command, post and update approval cards in
 #: any public channel (also ones it was not invited to), read approver user groups, and read
 #: whether a clicker is a guest or from another organisation (users.info).
 BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "usergroups:read", "users:read")
+#: The one event promobot listens to: a person opening its Home tab (needs no scope).
+BOT_EVENTS = ("app_home_opened",)
 USAGE_HINT = (
     "list [model] | <model> <version> <stage> | archive | rollback | history | pending | help"
 )
@@ -42,8 +45,13 @@ def build_manifest(*, command: str, url: str | None, socket: bool) -> dict[str, 
         should_escape=False,
     )
     interactivity: dict[str, Any] = {"is_enabled": True}
+    events: dict[str, Any] = {}
     if request_url:
+        # Buttons, the form's submissions, and the options of its two selects.
         interactivity["request_url"] = request_url
+        interactivity["message_menu_options_url"] = request_url
+        events["request_url"] = request_url
+    events["bot_events"] = list(BOT_EVENTS)
     return {
         "display_information": {
             "name": "promobot",
@@ -51,11 +59,26 @@ def build_manifest(*, command: str, url: str | None, socket: bool) -> dict[str, 
             "background_color": "#2c3e50",
         },
         "features": {
+            "app_home": {
+                "home_tab_enabled": True,
+                # Requesters get their direct messages here; promobot reads no messages.
+                "messages_tab_enabled": True,
+                "messages_tab_read_only_enabled": True,
+            },
             "bot_user": {"display_name": "promobot", "always_online": True},
+            "shortcuts": [
+                {
+                    "name": SHORTCUT_NAME,
+                    "type": "global",
+                    "callback_id": SHORTCUT_CALLBACK,
+                    "description": "Open the request form: model, version, target and reason",
+                }
+            ],
             "slash_commands": [slash_command],
         },
         "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
         "settings": {
+            "event_subscriptions": events,
             "interactivity": interactivity,
             "org_deploy_enabled": False,
             "socket_mode_enabled": socket,

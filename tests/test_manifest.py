@@ -23,6 +23,10 @@ METHOD_SCOPES = {
     "usergroups.users.list": "usergroups:read",
     "users.info": "users:read",
     "chat.getPermalink": None,
+    # views.* need no scope: a trigger id (open) or the app's own Home tab (publish) is enough.
+    "views.open": None,
+    "views.update": None,
+    "views.publish": None,
 }
 
 
@@ -53,9 +57,11 @@ def test_printed_manifest_has_the_command_interactivity_and_scopes() -> None:
     [command] = manifest["features"]["slash_commands"]
     assert command["command"] == "/deploy"
     assert command["url"] == "https://promobot.example.com/slack/events"
+    events_url = "https://promobot.example.com/slack/events"
     assert manifest["settings"]["interactivity"] == {
         "is_enabled": True,
-        "request_url": "https://promobot.example.com/slack/events",
+        "request_url": events_url,
+        "message_menu_options_url": events_url,  # the request form's selects
     }
     assert manifest["settings"]["socket_mode_enabled"] is False
     assert manifest["oauth_config"]["scopes"]["bot"] == [
@@ -65,7 +71,13 @@ def test_printed_manifest_has_the_command_interactivity_and_scopes() -> None:
         "usergroups:read",
         "users:read",
     ]
-    assert "event_subscriptions" not in manifest["settings"]  # the app listens to no events
+    assert manifest["settings"]["event_subscriptions"] == {
+        "request_url": events_url,
+        "bot_events": ["app_home_opened"],
+    }
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    [shortcut] = manifest["features"]["shortcuts"]
+    assert (shortcut["name"], shortcut["type"]) == ("Request a model promotion", "global")
 
 
 def test_socket_mode_manifest_has_no_urls() -> None:
@@ -117,6 +129,21 @@ def test_manifest_matches_the_listeners_and_slack_methods_the_app_uses(
     )
     assert click.status == 200 and manifest["settings"]["interactivity"]["is_enabled"]
     served.fake.wait_for("chat.update")
+    # The shortcut, the Home tab event and the form's options are handled too.
+    [shortcut] = manifest["features"]["shortcuts"]
+    opened = served.slack.interaction(
+        {
+            "type": "shortcut",
+            "callback_id": shortcut["callback_id"],
+            "trigger_id": "1.2.3",
+            "user": {"id": REQUESTER},
+        }
+    )
+    assert opened.status == 200
+    served.fake.wait_for("views.open")
+    [event] = manifest["settings"]["event_subscriptions"]["bot_events"]
+    assert served.slack.event({"type": event, "user": APPROVER, "tab": "home"}).status == 200
+    served.fake.wait_for("views.publish")
     # A command the manifest does not declare is not handled by the app (Bolt answers 404).
     served.slack.command_name = "/promote"
     assert served.slack.command(REQUESTER, "help").status == 404

@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.domain.results import VersionListing
 from bot.registry.entities import ModelVersion
+from bot.registry.targets import ARCHIVED_LABEL, is_archived
 from bot.slack.blocks import Block
 from bot.slack.blocks.digest import age
 
@@ -194,8 +195,10 @@ def unavailable_options(why: str) -> list[dict[str, Any]]:
 
 
 def _version_text(version: ModelVersion, listing: VersionListing, now: datetime) -> str:
-    where = ", ".join(f"@{a}" for a in version.aliases) if listing.mode == "aliases" else ""
-    if not where:
+    if listing.mode == "aliases":
+        where = ", ".join(f"@{a}" for a in version.aliases)
+        where = where or (ARCHIVED_LABEL if is_archived(version) else "no alias")
+    else:
         where = version.stage.value
     metrics = listing.metrics.get(version.run_id or "") or {}
     metric = ""
