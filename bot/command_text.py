@@ -33,18 +33,22 @@ class Move:
     version: int
     #: The target as typed (`production`, `Staging`, `@champion`); the registry mode reads it.
     target: str
+    #: Why, as typed after the target (`AUC +2% on the holdout set`); "" when none was given.
+    reason: str = ""
 
 
 @dataclass(frozen=True)
 class Archive:
     model: str
     version: int
+    reason: str = ""  # the text after the version
 
 
 @dataclass(frozen=True)
 class Rollback:
     model: str
     version: int | None
+    reason: str = ""  # the text after the version, or after a quoted model name
 
 
 @dataclass(frozen=True)
@@ -97,9 +101,12 @@ USAGE_LINES = (
     ("help", "this help"),
     ("list", "every model with its production and staging versions"),
     ("list <model>", "every version of a model with stage, aliases and metrics"),
-    ("<model> <version> <target>", "move a version to a stage or an @alias; production asks"),
-    ("archive <model> <version>", "archive a version (the production one needs approval)"),
-    ("rollback <model> [<version>]", "bring back the previous production version"),
+    (
+        "<model> <version> <target> [<reason>]",
+        "move a version to a stage or an @alias; production asks, with a reason",
+    ),
+    ("archive <model> <version> [<reason>]", "archive a version (production needs approval)"),
+    ("rollback <model> [<version>] <reason>", "bring back the previous production version"),
     ("history <model>", "the recorded decisions, newest first"),
     ("pending", "the open requests"),
     ("cancel <request-id>", "withdraw your own request"),
@@ -116,6 +123,9 @@ def parse_command(text: str) -> Command:
     if not words or words[0].lower() == "help":
         return Help()
     keyword, rest = words[0].lower(), _after_first_word(text)
+    move_with_reason = _move_with_reason(text, words)
+    if move_with_reason is not None:
+        return move_with_reason
     if _looks_like_move(words):
         return _parse_move(text, words)
     if keyword == "list":
@@ -127,8 +137,7 @@ def parse_command(text: str) -> Command:
     if keyword == "cancel":
         return _parse_cancel(rest)
     if keyword == "archive":
-        model, version = _model_and_version(rest, "archive <model> <version>")
-        return Archive(model, version)
+        return _parse_archive(rest)
     if keyword == "rollback":
         return _parse_rollback(rest)
     if keyword in {"digest", "subscribe", "unsubscribe"}:
@@ -165,13 +174,101 @@ def _parse_move(text: str, words: list[str]) -> Move:
     return Move(_model(head, "<model> <version> <target>"), version, target)
 
 
+def _move_with_reason(text: str, words: list[str]) -> Move | None:
+    """`<model> <version> <target> <reason…>`: the first version-and-target pair after the
+    model (a quoted model name first, when the text starts with one) ends the move."""
+    if words[0].lower() in {"archive", "rollback", "cancel"}:
+        return None
+    body = text
+    if words[0].lower() == "promote" and len(words) >= 5:
+        body = _after_first_word(text)
+    quoted = _quoted_head(body)
+    if quoted is not None:
+        model, tail = quoted
+        parts = tail.split(maxsplit=2)
+        if len(parts) == 3 and _is_version(parts[0]) and _is_target(parts[1]):
+            return _move(model, parts[0], parts[1], parts[2])
+        return None
+    tokens = body.split()
+    for index in range(1, len(tokens) - 2):
+        if _is_version(tokens[index]) and _is_target(tokens[index + 1]):
+            head, version_text, target_text, reason = _split_at(body, index, 3)
+            return _move(head, version_text, target_text, reason)
+    return None
+
+
+def _move(head: str, version_text: str, target_text: str, reason: str) -> Move:
+    target = target_text if target_text.startswith("@") else parse_stage(target_text).value
+    model = _model(head, "<model> <version> <target>")
+    return Move(model, _version(version_text), target, reason.strip())
+
+
+def _parse_archive(rest: str) -> Archive:
+    usage = "archive <model> <version>"
+    parts = rest.rsplit(maxsplit=1)
+    if len(parts) == 2 and not _is_version(parts[1]):
+        found = _model_version_reason(rest)
+        if found is not None and found[1] is not None and found[2]:
+            return Archive(_model(found[0], usage), found[1], found[2])
+    model, version = _model_and_version(rest, usage)
+    return Archive(model, version)
+
+
 def _parse_rollback(rest: str) -> Rollback:
+    usage = "rollback <model> [<version>]"
     if not rest:
-        raise UsageError("Missing the model. Usage: `rollback <model> [<version>]`.")
+        raise UsageError(f"Missing the model. Usage: `{usage}`.")
     parts = rest.rsplit(maxsplit=1)
     if len(parts) == 2 and _is_version(parts[1]):
-        return Rollback(_model(parts[0], "rollback <model> [<version>]"), _version(parts[1]))
-    return Rollback(_model(rest, "rollback <model> [<version>]"), None)
+        return Rollback(_model(parts[0], usage), _version(parts[1]))
+    found = _model_version_reason(rest)
+    if found is not None:
+        return Rollback(_model(found[0], usage), found[1], found[2])
+    return Rollback(_model(rest, usage), None)
+
+
+def _model_version_reason(rest: str) -> tuple[str, int | None, str] | None:
+    """`"<model>" [<version>] [<reason>]`, or `<model> <version> <reason>`: the first word
+    after the model that is a version ends it. None when neither form fits."""
+    quoted = _quoted_head(rest)
+    if quoted is not None:
+        model, tail = quoted
+        parts = tail.split(maxsplit=1)
+        if parts and _is_version(parts[0]):
+            return model, _version(parts[0]), parts[1].strip() if len(parts) > 1 else ""
+        return model, None, tail.strip()
+    tokens = rest.split()
+    for index in range(1, len(tokens) - 1):
+        if _is_version(tokens[index]):
+            head, version_text, reason = _split_at(rest, index, 2)
+            return head, _version(version_text), reason.strip()
+    return None
+
+
+def _quoted_head(text: str) -> tuple[str, str] | None:
+    """A model name in quotes at the start of `text`, and what follows it."""
+    text = text.strip()
+    closing = _QUOTES.get(text[:1])
+    if closing is None:
+        return None
+    end = text.find(closing, 1)
+    if end <= 1 or (end + 1 < len(text) and not text[end + 1].isspace()):
+        return None
+    name = text[1:end].strip()
+    return (name, text[end + 1 :]) if name else None
+
+
+def _split_at(text: str, index: int, count: int) -> tuple[str, ...]:
+    """The words before word `index`, the `count - 1` words from it, and the rest as typed."""
+    head_words = text.split()[:index]
+    position = 0
+    for word in head_words:
+        position = text.index(word, position) + len(word)
+    head, tail = text[:position], text[position:]
+    pieces = tail.split(maxsplit=count - 1)
+    while len(pieces) < count:
+        pieces.append("")
+    return (head, *pieces)
 
 
 def _parse_cancel(rest: str) -> Cancel:

@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     )
     request_ttl: timedelta = Field(timedelta(hours=24), validation_alias="PROMOBOT_REQUEST_TTL")
     require_staging: bool = Field(True, validation_alias="PROMOBOT_REQUIRE_STAGING")
+    remind_every: timedelta = Field(timedelta(hours=4), validation_alias="PROMOBOT_REMIND_EVERY")
+    required_approvals: int = Field(1, ge=1, le=20, validation_alias="PROMOBOT_REQUIRED_APPROVALS")
     reconcile_after: timedelta = Field(
         timedelta(minutes=2), validation_alias="PROMOBOT_RECONCILE_AFTER"
     )
@@ -176,6 +178,7 @@ class Settings(BaseSettings):
     @field_validator(
         "request_ttl",
         "reconcile_after",
+        "remind_every",
         "digest_grace",
         "digest_min_interval",
         "alias_cache_ttl",
@@ -191,7 +194,7 @@ class Settings(BaseSettings):
             return timedelta(seconds=seconds)
         return value
 
-    @field_validator("request_ttl", "digest_grace", "digest_min_interval")
+    @field_validator("request_ttl", "digest_grace", "digest_min_interval", "remind_every")
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):

@@ -85,10 +85,41 @@ class PromotionRequest(SQLModel, table=True):
     #: Who ran the command line that filed the request (`cli:<os user>@<host>`); None when it
     #: was filed in Slack. `requested_by` may then name a Slack user the request is filed as.
     filed_from: str | None = None
+    #: Why the requester asks (`AUC +2% on the holdout set`); required for production.
+    reason: str = ""
+    #: How many approvals apply it (PROMOBOT_REQUIRED_APPROVALS when it was filed).
+    required_approvals: int = 1
+    #: Approvals counted so far, and by whom (space-separated, in order); each approver
+    #: counts once (RequestApproval's key), and the count that reaches
+    #: `required_approvals` moves the request to approved in the same transaction.
+    approvals: int = 0
+    approved_by: str = ""
 
     @property
     def displaced(self) -> tuple[int, ...]:
         return tuple(int(v) for v in self.displaced_versions.split(",") if v)
+
+
+class RequestApproval(SQLModel, table=True):
+    """One approver's approval of a request that needs several; the key makes it count once."""
+
+    __tablename__ = "request_approval"
+
+    request_id: int = Field(primary_key=True)
+    approver: str = Field(primary_key=True)
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class RequestReminder(SQLModel, table=True):
+    """A reminder slot of an open request (`every-3`, `before-expiry`), claimed before posting
+    so that replicas sharing the database post each slot once."""
+
+    __tablename__ = "request_reminder"
+
+    request_id: int = Field(primary_key=True)
+    slot: str = Field(primary_key=True)
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    status: str = "claimed"  # then "posted" or "failed"
 
 
 class SeenRequest(SQLModel, table=True):

@@ -4,6 +4,10 @@ It listens on an ephemeral loopback port, records every call, answers chat.postM
 chat.update and chat.postEphemeral with `ts` and `channel` like Slack, and can be told to
 fail a method with a Slack error, an HTTP 500, or a 429 with Retry-After.
 
+`views.open`, `views.update` and `views.publish` answer with the view and a fresh `id`
+(`V…`), and `conversations.open` with a direct message channel (`D…`) per user, always the
+same one for the same user (see `dm_channel`).
+
 `auth.test` names the workspace T0FAKE. `users.info` answers for anyone as a full member of
 it, unless `users` says otherwise: a dict of fields (`team_id`, `is_restricted`, …) laid
 over that, or None for a user Slack does not know.
@@ -89,6 +93,15 @@ class FakeSlack:
     def next_ts(self) -> str:
         with self._lock:
             return f"1700000000.{next(self._ts):06d}"
+
+    def next_view_id(self) -> str:
+        with self._lock:
+            return f"V{next(self._ts):08d}"
+
+    @staticmethod
+    def dm_channel(user: str) -> str:
+        """The direct message channel conversations.open gives for `user`."""
+        return f"D{user.removeprefix('U').removeprefix('W')}"
 
     def of(self, method: str) -> list[Call]:
         with self._lock:
@@ -206,6 +219,21 @@ class _Handler(BaseHTTPRequestHandler):
             channel, ts = str(body.get("channel")), str(body.get("message_ts"))
             link = f"https://fake.slack.com/archives/{channel}/p{ts.replace('.', '')}"
             return {"ok": True, "channel": channel, "permalink": link}
+        if method in {"views.open", "views.update", "views.publish", "views.push"}:
+            view = body.get("view")
+            if isinstance(view, str):
+                view = json.loads(view)
+            view_id = str(body.get("view_id") or self.state.next_view_id())
+            shown = {**(view if isinstance(view, dict) else {}), "id": view_id}
+            if method == "views.publish":
+                shown["team_id"] = TEAM_ID
+            return {"ok": True, "view": shown}
+        if method == "conversations.open":
+            users = str(body.get("users") or "").split(",")
+            if not users or not users[0]:
+                return {"ok": False, "error": "users_list_not_supplied"}
+            channel = FakeSlack.dm_channel(users[0]) if len(users) == 1 else "G0GROUPDM"
+            return {"ok": True, "channel": {"id": channel}}
         if method == "apps.connections.open":
             return {"ok": True, "url": self.state.socket_mode_url}
         if method == "usergroups.users.list":

@@ -85,6 +85,7 @@ def run_transition_stage(args: argparse.Namespace) -> int:
         actor=_actor(args.actor) if args.actor is not None else filed_from,
         filed_from=filed_from,
         channel=args.channel,
+        reason=args.reason,
     )
 
 
@@ -121,6 +122,7 @@ def run_set_alias(args: argparse.Namespace) -> int:
         actor=_actor(args.actor) if args.actor is not None else filed_from,
         filed_from=filed_from,
         channel=args.channel,
+        reason=args.reason,
     )
 
 

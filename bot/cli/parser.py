@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="who the request is filed as: a Slack user ID, who then cannot approve it "
         "(default: cli:<os user>@<host>)",
     )
+    move.add_argument("--reason", default="", help="why; required for a move to production")
     move.add_argument(
         "--channel",
         default=None,
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     alias.add_argument("--version", required=True, dest="model_version")
     alias.add_argument("--alias", required=True, help="the alias, e.g. champion")
     alias.add_argument("--actor", default=None, help="who is asking (default: cli:$USER)")
+    alias.add_argument("--reason", default="", help="why; required for a move to production")
     alias.add_argument(
         "--channel",
         default=None,

@@ -21,6 +21,7 @@ def transition_stage(
     actor: str,
     filed_from: str,
     channel: str | None,
+    reason: str = "",
 ) -> int:
     """Move at once, or file a request (and post its card when Slack is configured).
 
@@ -28,7 +29,7 @@ def transition_stage(
     `filed_from` is who ran this command, `cli:<os user>@<host>`, and is kept with the request.
     """
     version, stage = parse_version(version_text), parse_stage(stage_text)
-    return _move(settings, model, version, stage.value, actor, filed_from, channel)
+    return _move(settings, model, version, stage.value, actor, filed_from, channel, reason)
 
 
 def set_alias(
@@ -40,6 +41,7 @@ def set_alias(
     actor: str,
     filed_from: str,
     channel: str | None,
+    reason: str = "",
 ) -> int:
     """Point an alias at a version at once, or file a request for a protected alias."""
     if settings.registry_mode != "aliases":
@@ -49,7 +51,7 @@ def set_alias(
         )
     version = parse_version(version_text)
     target = f"@{alias.strip().removeprefix('@')}"
-    return _move(settings, model, version, target, actor, filed_from, channel)
+    return _move(settings, model, version, target, actor, filed_from, channel, reason)
 
 
 def _move(
@@ -60,10 +62,13 @@ def _move(
     actor: str,
     filed_from: str,
     channel: str | None,
+    reason: str,
 ) -> int:
     """Move, and say what happened in the registry's own terms (a stage, or an alias)."""
     promotions = build_promotions(settings)
-    outcome = promotions.requests.move(model=model, version=version, target=target, actor=actor)
+    outcome = promotions.requests.move(
+        model=model, version=version, target=target, actor=actor, reason=reason
+    )
     ref = f"Model version '{version}' of model '{model}'"
     if isinstance(outcome, MoveApplied):
         print(f"{ref} {_moved(outcome.to_target)}.")

@@ -8,12 +8,15 @@ from bot.domain.results import MoveApplied, RequestFiled
 from bot.domain.rules import DomainContext
 from bot.domain.tags import decision_tags, write_tags
 from bot.domain.views import RequestView
-from bot.errors import RuleViolation
+from bot.errors import RuleViolation, UsageError
 from bot.registry.protocol import ModelVersion
 from bot.registry.targets import Target, holders
 from storage import queries
 from storage.errors import AlreadyRecordedError
 from storage.models import DecisionEvent, EventKind, PromotionRequest, RequestKind
+
+#: Longer reasons are refused: a reason is a sentence, and it goes into a tag and a card.
+MAX_REASON_CHARS = 500
 
 
 class RequestService:
@@ -23,13 +26,16 @@ class RequestService:
         self._ctx = context
 
     def move(
-        self, *, model: str, version: int, target: Target | str, actor: str
+        self, *, model: str, version: int, target: Target | str, actor: str, reason: str = ""
     ) -> MoveApplied | RequestFiled:
         """Move a version to `target`: at once, or as a request when a protected target is
-        involved (`target` may be text as typed: `production`, `Staging`, `@champion`)."""
+        involved (`target` may be text as typed: `production`, `Staging`, `@champion`).
+
+        `reason` is why; a move to production must give one."""
         targets = self._ctx.registry.targets
         if isinstance(target, str):
             target = targets.parse(target)
+        reason = self._checked_reason(reason, target)
         current = self._ctx.registry.get_version(model, version)
         if targets.holds(current, target):
             raise RuleViolation(f"Version {version} of '{model}' is already {target.within}.")
@@ -45,20 +51,25 @@ class RequestService:
                     f"Move it to {targets.staging} and test it there before asking for "
                     f"{targets.production}."
                 )
-            return self._file(current, RequestKind.PROMOTE, target, actor)
+            return self._file(current, RequestKind.PROMOTE, target, actor, reason=reason)
         if targets.takes_away_protected(current, target):
-            return self._file(current, RequestKind.DEMOTE, target, actor)
-        return self._apply_directly(current, target, actor)
+            return self._file(current, RequestKind.DEMOTE, target, actor, reason=reason)
+        return self._apply_directly(current, target, actor, reason)
 
-    def archive(self, *, model: str, version: int, actor: str) -> MoveApplied | RequestFiled:
+    def archive(
+        self, *, model: str, version: int, actor: str, reason: str = ""
+    ) -> MoveApplied | RequestFiled:
         """Archive a version; archiving the production version takes production down, so asks."""
         archive = self._ctx.registry.targets.archive
-        return self.move(model=model, version=version, target=archive, actor=actor)
+        return self.move(model=model, version=version, target=archive, actor=actor, reason=reason)
 
-    def rollback(self, *, model: str, version: int | None, actor: str) -> RequestFiled:
-        """Ask to bring back the previous production version (or `version`)."""
+    def rollback(
+        self, *, model: str, version: int | None, actor: str, reason: str = ""
+    ) -> RequestFiled:
+        """Ask to bring back the previous production version (or `version`), saying why."""
         targets = self._ctx.registry.targets
         production = targets.production
+        reason = self._checked_reason(reason, production)
         versions = self._ctx.registry.list_versions(model)
         current = set(holders(targets, versions, production))
         if not current:
@@ -71,7 +82,25 @@ class RequestService:
         if version in current:
             raise RuleViolation(f"Version {version} of '{model}' is already {production.within}.")
         candidate = self._ctx.registry.get_version(model, version)
-        return self._file(candidate, RequestKind.ROLLBACK, production, actor, versions)
+        return self._file(
+            candidate, RequestKind.ROLLBACK, production, actor, versions, reason=reason
+        )
+
+    def _checked_reason(self, reason: str, target: Target) -> str:
+        """The reason, tidied; a move to production without one is refused before any read."""
+        reason = " ".join(reason.split())
+        if len(reason) > MAX_REASON_CHARS:
+            raise UsageError(
+                f"The reason is {len(reason)} characters long; keep it under "
+                f"{MAX_REASON_CHARS + 1}."
+            )
+        if not reason and target == self._ctx.registry.targets.production:
+            raise UsageError(
+                f"A move to {target} needs a reason. In Slack, type it after the target: "
+                "`churn 3 production AUC +2% on the holdout set`; on the command line, "
+                "add --reason. Nothing was changed."
+            )
+        return reason
 
     def _previous_production(
         self, model: str, current: set[int], versions: list[ModelVersion]
@@ -98,6 +127,8 @@ class RequestService:
         target: Target,
         actor: str,
         versions: list[ModelVersion] | None = None,
+        *,
+        reason: str = "",
     ) -> RequestFiled:
         targets = self._ctx.registry.targets
         if versions is None:
@@ -114,6 +145,8 @@ class RequestService:
             requested_by=actor,
             created_at=now,
             expires_at=now + self._ctx.rules.request_ttl,
+            reason=reason,
+            required_approvals=self._ctx.rules.required_approvals,
         )
         try:
             with self._ctx.unit_of_work() as session:
@@ -136,7 +169,7 @@ class RequestService:
         )
 
     def _apply_directly(
-        self, read: ModelVersion, target: Target, actor: str
+        self, read: ModelVersion, target: Target, actor: str, reason: str = ""
     ) -> MoveApplied | RequestFiled:
         """Apply a move that touches no protected target, re-reading the registry just before.
 
@@ -150,7 +183,7 @@ class RequestService:
         if current is None:
             current = registry.get_version(read.model, read.version)  # raises: it is gone
         if targets.takes_away_protected(current, target):
-            return self._file(current, RequestKind.DEMOTE, target, actor, versions)
+            return self._file(current, RequestKind.DEMOTE, target, actor, versions, reason=reason)
         if targets.holds(current, target):
             raise RuleViolation(
                 f"Version {current.version} of '{current.model}' is already {target.within}."
@@ -170,7 +203,7 @@ class RequestService:
                     version=current.version,
                     from_target=from_target,
                     to_target=target.label,
-                    comment="direct move",
+                    comment=f"direct move: {reason}" if reason else "direct move",
                 ),
             )
             for number in displaced:
@@ -189,7 +222,10 @@ class RequestService:
                 )
         record_alias_holders(self._ctx, current, target, now)
         write_tags(
-            registry, current.model, current.version, decision_tags(requested_by=actor, when=now)
+            registry,
+            current.model,
+            current.version,
+            decision_tags(requested_by=actor, when=now, reason=reason),
         )
         return MoveApplied(
             current.model, current.version, from_target, target.label, actor, displaced
@@ -216,5 +252,5 @@ def _event_for(request: PromotionRequest) -> DecisionEvent:
         from_target=request.from_target,
         to_target=request.to_target,
         request_id=request.id,
-        comment=request.kind,
+        comment=f"{request.kind}: {request.reason}" if request.reason else request.kind,
     )

@@ -19,6 +19,12 @@ class Rules:
     mlflow_ui_url: str | None = None
     #: How long an apply may go without a heartbeat before another process settles it.
     apply_lease: timedelta = timedelta(minutes=2)
+    #: How many approvers must approve a request; the requester never counts.
+    required_approvals: int = 1
+    #: How often an open request's thread gets a reminder (and once more an hour before expiry).
+    remind_every: timedelta = timedelta(hours=4)
+    #: Who the card asks: the approver list as configured (user and user group IDs).
+    approver_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ TAG_REQUESTED_BY = "promobot.requested_by"
 TAG_APPROVED_BY = "promobot.approved_by"
 TAG_REQUEST_ID = "promobot.request_id"
 TAG_DECIDED_AT = "promobot.decided_at"
+TAG_REASON = "promobot.reason"
 
 
 def decision_tags(
@@ -23,9 +24,11 @@ def decision_tags(
     when: datetime,
     approved_by: str | None = None,
     request_id: int | None = None,
+    reason: str = "",
 ) -> dict[str, str | None]:
     """Tags for one applied decision; None deletes a tag left over from an earlier decision."""
     return {
+        TAG_REASON: reason or None,
         TAG_REQUESTED_BY: requested_by,
         TAG_APPROVED_BY: approved_by,
         TAG_REQUEST_ID: str(request_id) if request_id is not None else None,

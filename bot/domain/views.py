@@ -37,6 +37,11 @@ class RequestView:
     open_model: str | None = None
     #: Who ran the command line that filed it (`cli:<os user>@<host>`); None from Slack.
     filed_from: str | None = None
+    #: Why the requester asks; "" when they gave no reason.
+    reason: str = ""
+    #: How many approvals apply it, and who has approved so far (in order).
+    required_approvals: int = 1
+    approved_by: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, row: PromotionRequest) -> RequestView:
@@ -60,6 +65,9 @@ class RequestView:
             comment=row.comment,
             open_model=row.open_model,
             filed_from=row.filed_from,
+            reason=row.reason,
+            required_approvals=row.required_approvals,
+            approved_by=tuple(row.approved_by.split()),
         )
 
 

@@ -145,16 +145,20 @@ def run_command(
             return listings.history_message(promotions.reads.history(model=model))
         case ShowPending():
             return listings.pending_message(promotions.reads.pending())
-        case Move(model, version, target):
+        case Move(model, version, target, reason):
             moved = promotions.requests.move(
-                model=model, version=version, target=target, actor=actor
+                model=model, version=version, target=target, actor=actor, reason=reason
             )
             return _moved_or_filed(moved, promotions, client, cards, channel)
-        case Archive(model, version):
-            moved = promotions.requests.archive(model=model, version=version, actor=actor)
+        case Archive(model, version, reason):
+            moved = promotions.requests.archive(
+                model=model, version=version, actor=actor, reason=reason
+            )
             return _moved_or_filed(moved, promotions, client, cards, channel)
-        case Rollback(model, version):
-            filed = promotions.requests.rollback(model=model, version=version, actor=actor)
+        case Rollback(model, version, reason):
+            filed = promotions.requests.rollback(
+                model=model, version=version, actor=actor, reason=reason
+            )
             return _moved_or_filed(filed, promotions, client, cards, channel)
         case Cancel(request_id, comment):
             decision = promotions.decisions.cancel(

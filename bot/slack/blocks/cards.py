@@ -127,6 +127,8 @@ def _header(request: RequestView) -> list[Block]:
         f"*{from_label(request)}* → *{request.to_target}*",
         _requested(request),
     ]
+    if request.reason:
+        lines.append(f"*Reason:* {md.escape(request.reason)}")
     if request.displaced:
         lines.append(f"On approval, {displaced_text(request.to_target, request.displaced)}.")
     elif request.kind == RequestKind.DEMOTE:
