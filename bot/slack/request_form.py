@@ -110,7 +110,7 @@ def register(
             ack(response_action="errors", errors=errors)
             return
         user = _dict(body.get("user"))
-        move = Move(state.model, int(state.version), state.target)
+        move = Move(state.model, int(state.version), state.target, reason=state.reason)
         channel = opened_in or state.channel
 
         def file_request() -> dict[str, Any]:
@@ -179,7 +179,7 @@ def field_errors(state: form.FormState, targets: TargetScheme) -> dict[str, str]
         except UsageError as exc:
             errors[form.BLOCK_TARGET] = exc.message
         else:
-            if targets.is_protected(target) and not state.reason:
+            if target == targets.production and not state.reason:
                 errors[form.BLOCK_REASON] = (
                     f"Say why: a reason is required for {target.label}. The approver sees it."
                 )

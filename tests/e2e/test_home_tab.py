@@ -49,7 +49,7 @@ def _text(view: dict[str, Any]) -> str:
 
 
 def _file_production_request(served: Served) -> str:
-    assert served.slack.command(REQUESTER, "churn 2 production").status == 200
+    assert served.slack.command(REQUESTER, "churn 2 production better AUC").status == 200
     served.fake.wait_for("chat.postMessage")
     return str(served.runtime.promotions.reads.pending()[0].id)
 

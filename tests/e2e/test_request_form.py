@@ -206,6 +206,7 @@ def test_a_valid_production_submission_files_the_request_and_posts_the_card_ther
     assert "approval card" in json.dumps(answer["view"])
     card = served.fake.wait_for("chat.postMessage")[0]
     assert card.body["channel"] == "C0ML"
+    assert "AUC +2%" in json.dumps(card.body["blocks"])  # the reason, on the card
     assert stage_of(mlflow_client, "churn", 2) == "Staging"  # waits for an approver
     request_id = str(served.runtime.promotions.reads.pending()[0].id)
     assert served.slack.click(APPROVER, "promobot_approve", request_id).status == 200

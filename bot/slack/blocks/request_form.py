@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.domain.requests import MAX_REASON_CHARS
 from bot.domain.results import VersionListing
 from bot.registry.entities import ModelVersion
 from bot.registry.targets import ARCHIVED_LABEL, is_archived
@@ -43,7 +44,7 @@ MAX_OPTION_VALUE = 150
 UNAVAILABLE = "__promobot_unavailable__"
 #: Plain-text limits Slack enforces on a view.
 MAX_TITLE = 24
-MAX_REASON = 2000
+MAX_REASON = MAX_REASON_CHARS
 
 
 @dataclass(frozen=True)
