@@ -236,3 +236,33 @@ def test_model_names_that_need_escaping_round_trip_through_the_form(
     assert [o["value"] for o in options] == [name]
     view["state"] = _state(model=name)
     assert _suggest(served, form.ACTION_VERSION, "", view) == []
+
+
+def test_in_alias_mode_the_form_offers_aliases_and_moves_one(
+    serve_app: Any, tracking_uri: str, database_url: str, mlflow_client: Any
+) -> None:
+    from tests.conftest import make_settings, seed_model
+
+    seed_model(mlflow_client, "churn", versions=2, metrics={1: {"auc": 0.8}})
+    mlflow_client.set_registered_model_alias("churn", "champion", "1")
+    served: Served = serve_app(
+        make_settings(
+            mlflow_tracking_uri=tracking_uri,
+            database_url=database_url,
+            registry_mode="aliases",
+            protected_aliases=["shadow"],
+        )
+    )
+    served.slack.command(REQUESTER, "")
+    view = _opened_view(served)
+    targets = [o["value"] for o in view["blocks"][2]["element"]["options"]]
+    assert targets == ["@challenger", "@champion", "@shadow", "archived"]
+    view["state"] = _state(model="churn")
+    texts = [o["text"]["text"] for o in _suggest(served, form.ACTION_VERSION, "", view)]
+    assert texts[0].startswith("v2 · no alias · ")
+    assert texts[1].startswith("v1 · @champion · auc=0.8 · ")
+    answer = json.loads(
+        _submit(served, view, model="churn", version="2", target="@challenger").body
+    )
+    assert answer["response_action"] == "update"
+    assert int(mlflow_client.get_registered_model("churn").aliases["challenger"]) == 2
