@@ -36,7 +36,7 @@ def served(serve_app: Any, tracking_uri: str, database_url: str, mlflow_client: 
 
 
 def _file_request(served: Served) -> int:
-    served.slack.command(REQUESTER, "churn 2 production", tag="filed")
+    served.slack.command(REQUESTER, "churn 2 production better on the holdout set", tag="filed")
     served.fake.wait_for("response_url", lambda c: c.path.endswith("/filed"))
     with served.runtime.promotions.context.unit_of_work() as session:
         (request,) = queries.list_open_requests(session=session)

@@ -71,7 +71,9 @@ def test_a_failed_request_expires_a_ttl_after_it_failed_frees_its_model_and_is_l
     assert request.status == "expired" and request.open_model is None
     assert kinds(trail) == ["requested", "approved", "failed", "expired"]
 
-    served.slack.command(REQUESTER, f"{server_model} 2 production", tag="again")
+    served.slack.command(
+        REQUESTER, f"{server_model} 2 production better on the holdout set", tag="again"
+    )
     served.fake.wait_for("chat.postMessage", count=2)  # the model takes a new request
     assert stages_of(server_client, server_model) == {1: "Production", 2: "Staging"}
     assert mlflow_proxy.transitions == 0
@@ -107,7 +109,9 @@ def test_an_approver_can_reject_a_failed_request_and_free_its_model(
     assert kinds(trail) == ["requested", "approved", "failed", "rejected"]
     assert stages_of(server_client, server_model) == {1: "Production", 2: "Staging"}
     assert mlflow_proxy.transitions == 0
-    served.slack.command(REQUESTER, f"{server_model} 2 production", tag="again")
+    served.slack.command(
+        REQUESTER, f"{server_model} 2 production better on the holdout set", tag="again"
+    )
     served.fake.wait_for("chat.postMessage", count=2)
     figure(
         "failed request: an approver's Reject -> rejected (MLflow read first: not applied); "

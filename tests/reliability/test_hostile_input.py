@@ -545,7 +545,7 @@ def test_fuzzed_interaction_payloads_never_crash(
         staging = [v for v, stage in stages.items() if stage == "Staging"]
         candidate = staging[0] if staging else min(v for v in stages if stages[v] != "Production")
         texts = [] if staging else [f"churn {candidate} staging"]
-        for text in [*texts, f"churn {candidate} production"]:
+        for text in [*texts, f"churn {candidate} production better on the holdout set"]:
             mark = fuzzing.mark()
             assert fuzzing.slack.command(text, tag="refile") == 200
             assert fuzzing.settle(mark)
@@ -578,7 +578,10 @@ def test_fuzzed_interaction_payloads_never_crash(
         seen.update(c.method for c in calls)
         seen.update("applied" for c in calls if "Approved and applied" in str(c.body))
 
-    for text in ("churn 2 production", "archive fraud 1"):  # open requests for the first clicks
+    for text in (
+        "churn 2 production better on the holdout set",
+        "archive fraud 1",
+    ):  # open requests for the first clicks
         assert fuzzing.slack.command(text, tag="setup") == 200
     fuzzing.fake.wait_for("chat.postMessage", count=2)
     property_holds()
@@ -689,7 +692,7 @@ def _hostile_flow(served: Served, label: str, typed: str) -> dict[str, str]:
 
     shown = {"list": ask("list", "list"), "list model": ask(f"list {typed}", "listmodel")}
     posted, updated = len(fake.of("chat.postMessage")), len(fake.of("chat.update"))
-    ask(f"{typed} 2 production", "file")
+    ask(f"{typed} 2 production better on the holdout set", "file")
     card = fake.wait_for("chat.postMessage", count=posted + 1)[-1]
     shown["card"] = "\n".join(shown_text(card.body))
     request_id = str(buttons(card.body["blocks"])[0]["value"])

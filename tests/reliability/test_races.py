@@ -98,7 +98,11 @@ def test_fifty_concurrent_approvals_apply_each_request_once(
         if round_no:
             _restage(mlflow_client, "churn", candidate)
         filed = promotions.requests.move(
-            model="churn", version=candidate, target=Stage.PRODUCTION, actor=REQUESTER
+            model="churn",
+            version=candidate,
+            target=Stage.PRODUCTION,
+            actor=REQUESTER,
+            reason="better on the holdout set",
         )
         request_id = filed.request.id
         assert request_id is not None
@@ -153,7 +157,7 @@ def test_two_concurrent_production_requests_leave_one_version_in_production(
             list(
                 pool.map(
                     lambda v, r=round_no: served.slack.command(
-                        REQUESTER, f"churn {v} production", tag=f"c{r}{v}"
+                        REQUESTER, f"churn {v} production better on the holdout set", tag=f"c{r}{v}"
                     ),
                     others,
                 )
@@ -245,7 +249,9 @@ def test_two_bot_processes_sharing_postgres_apply_each_request_once(
             if round_no:
                 _restage(client, model, candidate)
             senders[round_no % 2].command(
-                REQUESTER, f"{model} {candidate} production", tag=f"f{round_no}"
+                REQUESTER,
+                f"{model} {candidate} production better on the holdout set",
+                tag=f"f{round_no}",
             )
             card = fake_slack.wait_for("chat.postMessage", count=round_no + 1, timeout=30)[-1]
             request_id = int(card.body["blocks"][-1]["elements"][0]["value"])
