@@ -144,6 +144,9 @@ def build_promotions(
             request_ttl=settings.request_ttl,
             mlflow_ui_url=settings.mlflow_ui_url,
             apply_lease=settings.reconcile_after,
+            required_approvals=settings.required_approvals,
+            remind_every=settings.remind_every,
+            approver_ids=tuple(settings.approvers),
         ),
         approvers=approvers
         or (StaticApprovers(settings.approvers) if settings.approvers else AnyoneMayApprove()),
@@ -197,7 +200,7 @@ def create_app(
 
     from bot.domain.replay import ReplayGuard
     from bot.metrics import Metrics
-    from bot.slack import actions, commands, errors, observe, replay, replies
+    from bot.slack import actions, commands, errors, observe, rejections, replay, replies
     from bot.slack.admission import AdmittingExecutor
     from bot.slack.approvers import SlackApprovers, WorkspaceMembers
 
@@ -229,5 +232,6 @@ def create_app(
     replay.register(app, ReplayGuard(context.unit_of_work, context.clock))
     commands.register(app, promotions, settings.command, metrics, settings.approval_channel)
     actions.register(app, promotions, metrics)
+    rejections.register(app, promotions, metrics)
     errors.register(app)
     return app, Runtime(settings, promotions, metrics)

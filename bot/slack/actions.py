@@ -1,4 +1,4 @@
-"""Approve, Reject and Retry buttons on approval cards."""
+"""Approve, Reject and Retry buttons on approval cards; Reject asks for a reason first."""
 
 from __future__ import annotations
 
@@ -14,21 +14,17 @@ from bot.errors import UsageError
 from bot.metrics import Metrics
 from bot.numbers import ascii_number
 from bot.slack.blocks import ACTION_APPROVE, ACTION_REJECT, ACTION_RETRY
+from bot.slack.blocks.modals import reject_modal
 from bot.slack.blocks.notices import outcome_notice
 from bot.slack.errors import reporting_errors
-from bot.slack.publishing import send_reply, update_card
-
-_EXPECTED = {
-    ACTION_APPROVE: Outcome.APPLIED,
-    ACTION_REJECT: Outcome.REJECTED,
-    ACTION_RETRY: Outcome.APPLIED,
-}
+from bot.slack.notify import announce
+from bot.slack.publishing import send_reply
 
 
 def register(app: App, promotions: Promotions, metrics: Metrics) -> None:
     """Attach the card button listeners to `app`."""
 
-    @app.action(re.compile(f"^({ACTION_APPROVE}|{ACTION_REJECT}|{ACTION_RETRY})$"))
+    @app.action(re.compile(f"^({ACTION_APPROVE}|{ACTION_RETRY})$"))
     @reporting_errors
     def handle_card_button(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
@@ -36,17 +32,32 @@ def register(app: App, promotions: Promotions, metrics: Metrics) -> None:
         ack()
         decide = {
             ACTION_APPROVE: promotions.decisions.approve,
-            ACTION_REJECT: promotions.decisions.reject,
             ACTION_RETRY: promotions.decisions.retry,
         }[action["action_id"]]
         with metrics.track_command(str(action["action_id"]).removeprefix("promobot_")):
             decision = decide(request_id=request_id_of(action), actor=clicker_of(body))
-        publish(decision, expected=_EXPECTED[action["action_id"]], client=client, respond=respond)
+        publish(decision, Outcome.APPLIED, promotions, client, respond)
+
+    @app.action(ACTION_REJECT)
+    @reporting_errors
+    def handle_reject_button(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        # `respond` is for reporting_errors. The trigger id lives 3 s: open the modal first.
+        ack()
+        modal = reject_modal(request_id_of(action), channel_of(body))
+        client.views_open(trigger_id=trigger_of(body), view=modal)
 
 
-def publish(decision: Decision, *, expected: Outcome, client: WebClient, respond: Respond) -> None:
-    """Update the card in place; tell the clicker privately when the outcome was not theirs."""
-    update_card(client, decision)
+def publish(
+    decision: Decision,
+    expected: Outcome,
+    promotions: Promotions,
+    client: WebClient,
+    respond: Respond,
+) -> None:
+    """Announce the decision; tell the clicker privately when the outcome was not theirs."""
+    announce(client, promotions, decision)
     if decision.outcome != expected:
         send_reply(
             respond,
@@ -63,6 +74,21 @@ def clicker_of(body: dict[str, Any]) -> str:
     if not isinstance(user_id, str) or not user_id:
         raise UsageError("This click arrived without the user who made it.")
     return user_id
+
+
+def trigger_of(body: dict[str, Any]) -> str:
+    """The click's trigger id, which opening a modal needs."""
+    trigger = body.get("trigger_id")
+    if not isinstance(trigger, str) or not trigger:
+        raise UsageError("This click arrived without a trigger id, so no form can open.")
+    return trigger
+
+
+def channel_of(body: dict[str, Any]) -> str | None:
+    """The channel the click came from, if the payload names one."""
+    channel = body.get("channel")
+    channel_id = channel.get("id") if isinstance(channel, dict) else None
+    return channel_id if isinstance(channel_id, str) and channel_id else None
 
 
 def request_id_of(action: dict[str, Any]) -> int:
