@@ -173,6 +173,21 @@ class DecisionService:
         self._check_approver(request, actor, "reject")
         return self._close(request, actor, RequestStatus.REJECTED, EventKind.REJECTED, comment)
 
+    def begin_reject(self, *, request_id: int, actor: str) -> Decision | None:
+        """Check a Reject click before asking for the reason: None when `actor` may reject.
+
+        The requester's own Reject withdraws the request at once (its Decision is returned);
+        a closed request or someone who may not decide is refused, and recorded, as by
+        `reject`, which checks everything again when the reason arrives.
+        """
+        request = self._load_open(
+            request_id, actor, "reject", RequestStatus.PENDING, RequestStatus.FAILED
+        )
+        if actor == request.requested_by:
+            return self.cancel(request_id=request_id, actor=actor)
+        self._check_approver(request, actor, "reject")
+        return None
+
     def cancel(self, *, request_id: int, actor: str, comment: str = "") -> Decision:
         """Withdraw a pending or failed request; only its requester may."""
         request = self._load_open(

@@ -43,10 +43,16 @@ def register(app: App, promotions: Promotions, metrics: Metrics) -> None:
     def handle_reject_button(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
-        # `respond` is for reporting_errors. The trigger id lives 3 s: open the modal first.
         ack()
-        modal = reject_modal(request_id_of(action), channel_of(body))
-        client.views_open(trigger_id=trigger_of(body), view=modal)
+        request_id = request_id_of(action)
+        withdrawn = promotions.decisions.begin_reject(request_id=request_id, actor=clicker_of(body))
+        if withdrawn is not None:  # the requester's own Reject withdrew it
+            publish(withdrawn, Outcome.REJECTED, promotions, client, respond)
+            return
+        # The trigger id lives 3 s, so the reason is asked for before anything slow.
+        client.views_open(
+            trigger_id=trigger_of(body), view=reject_modal(request_id, channel_of(body))
+        )
 
 
 def publish(

@@ -9,11 +9,20 @@ from typing import Any
 
 from storage import queries
 from tests.conftest import Served
-from tests.e2e.conftest import APPROVER, OTHER, REQUESTER, all_text, buttons, stage_of
+from tests.e2e.conftest import (
+    APPROVER,
+    OTHER,
+    REQUESTER,
+    all_text,
+    buttons,
+    is_card,
+    stage_of,
+)
+from tests.slack_requests import reject_with_reason
 
 
 def _request_id(served: Served) -> str:
-    card = served.fake.wait_for("chat.postMessage")[-1]
+    card = served.fake.wait_for("chat.postMessage", is_card)[-1]
     return str(buttons(card.body["blocks"])[0]["value"])
 
 
@@ -113,7 +122,7 @@ def test_expired_request_cannot_be_approved(served: Served, mlflow_client: Any, 
 def test_reject_updates_card_and_changes_nothing(served: Served, mlflow_client: Any) -> None:
     served.slack.command(REQUESTER, "churn 2 production better on the holdout set")
     request_id = _request_id(served)
-    served.slack.click(APPROVER, "promobot_reject", request_id)
+    reject_with_reason(served.slack, served.fake, APPROVER, request_id, "not yet")
     update = served.fake.wait_for("chat.update")[0]
     assert "Rejected" in all_text([update]) and buttons(update.body["blocks"]) == []
     assert stage_of(mlflow_client, "churn", 2) == "Staging"
@@ -153,13 +162,13 @@ def test_rollback_restores_previous_production_version(served: Served, mlflow_cl
     served.slack.command(REQUESTER, "churn 3 staging", tag="staged")
     served.fake.wait_for("response_url", lambda c: c.path.endswith("/staged"))
     served.slack.command(REQUESTER, "churn 3 production better on the holdout set")
-    served.fake.wait_for("chat.postMessage", count=2)
+    served.fake.wait_for("chat.postMessage", is_card, count=2)
     served.slack.click(APPROVER, "promobot_approve", _request_id(served))
     served.fake.wait_for("chat.update", count=2)
     assert stage_of(mlflow_client, "churn", 3) == "Production"
 
     served.slack.command(REQUESTER, "rollback 'churn' better on the holdout set")
-    card = served.fake.wait_for("chat.postMessage", count=3)[-1]
+    card = served.fake.wait_for("chat.postMessage", is_card, count=3)[-1]
     assert "churn* v2: *Archived* → *Production*" in all_text([card])
     served.slack.click(APPROVER, "promobot_approve", _request_id(served))
     served.fake.wait_for("chat.update", count=3)

@@ -16,6 +16,7 @@ from storage import queries
 from storage.models import RequestStatus
 from tests.conftest import MutableClock, Served, make_settings, seed_model
 from tests.e2e.conftest import stage_of
+from tests.slack_requests import reject_with_reason
 
 REQUESTER, APPROVER, SECOND_APPROVER, OUTSIDER = "U0ANN", "U0BOB", "U0DAN", "U0CAT"
 FILED_AT = "2026-11-24 09:00 UTC"  # the MutableClock's start, as Slack's date fallback shows it
@@ -147,7 +148,7 @@ def _approve(served: Served, clock: MutableClock, request_id: int) -> None:
 
 
 def _reject(served: Served, clock: MutableClock, request_id: int) -> None:
-    served.slack.click(APPROVER, "promobot_reject", str(request_id))
+    reject_with_reason(served.slack, served.fake, APPROVER, str(request_id), "not convincing")
     served.fake.wait_for("chat.update")
 
 

@@ -21,6 +21,7 @@ from tests.e2e.conftest import buttons
 from tests.reliability.conftest import file_production_request, stages_of
 from tests.reliability.mlflow_proxy import MlflowProxy
 from tests.reliability.records import kinds, request_and_trail
+from tests.slack_requests import reject_with_reason
 
 REQUESTER, APPROVER, OTHER = "U0ANN", "U0BOB", "U0CAT"
 TTL = timedelta(hours=1)
@@ -97,7 +98,7 @@ def test_an_approver_can_reject_a_failed_request_and_free_its_model(
     _fail_approval(served, mlflow_proxy, request_id)
     reads_before = mlflow_proxy.reads
 
-    served.slack.click(OTHER, "promobot_reject", str(request_id), tag="reject")
+    reject_with_reason(served.slack, served.fake, OTHER, str(request_id), "MLflow is flaky")
 
     rejected_card = served.fake.wait_for("chat.update", count=2, timeout=30)[1]
     assert mlflow_proxy.reads > reads_before, "rejected without reading MLflow first"
