@@ -39,8 +39,3 @@ def buttons(blocks: Any) -> list[dict[str, Any]]:
     if isinstance(blocks, str):
         blocks = json.loads(blocks)
     return [e for b in blocks if b.get("type") == "actions" for e in b["elements"]]
-
-
-def is_card(call: Any) -> bool:
-    """A chat.postMessage that posted a card (blocks), not a thread reply or a DM."""
-    return "blocks" in call.body and "thread_ts" not in call.body

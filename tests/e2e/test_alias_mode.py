@@ -193,7 +193,8 @@ def test_history_shows_who_asked_who_approved_and_the_displaced_version(
         "lost @champion: replaced by version 2",
         f"*applied* · v2 @challenger → @champion · <@{APPROVER}> · #1",
         f"*approved* · v2 @challenger → @champion · <@{APPROVER}> · #1",
-        f"*requested* · v2 @challenger → @champion · <@{REQUESTER}> · #1 · promote",
+        f"*requested* · v2 @challenger → @champion · <@{REQUESTER}> · #1 · "
+        "promote: better on the holdout set",
     ]
 
 

@@ -15,9 +15,9 @@ from tests.e2e.conftest import (
     REQUESTER,
     all_text,
     buttons,
-    is_card,
     stage_of,
 )
+from tests.fake_slack import is_card
 from tests.slack_requests import reject_with_reason
 
 
