@@ -9,9 +9,17 @@ from bot.errors import UsageError
 from bot.web import EVENTS_PATH
 
 #: What the app does with Slack: answer its slash command, post and update approval cards in
-#: any public channel (also ones it was not invited to), read approver user groups, and read
-#: whether a clicker is a guest or from another organisation (users.info).
-BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "usergroups:read", "users:read")
+#: any public channel (also ones it was not invited to), read approver user groups, read
+#: whether a clicker is a guest or from another organisation (users.info), and open a direct
+#: message with a requester to tell them how their request ended (conversations.open).
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "usergroups:read",
+    "users:read",
+    "im:write",
+)
 USAGE_HINT = (
     "list [model] | <model> <version> <stage> | archive | rollback | history | pending | help"
 )

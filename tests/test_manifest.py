@@ -23,6 +23,8 @@ METHOD_SCOPES = {
     "usergroups.users.list": "usergroups:read",
     "users.info": "users:read",
     "chat.getPermalink": None,
+    "conversations.open": "im:write",
+    "views.open": None,
 }
 
 
@@ -64,6 +66,7 @@ def test_printed_manifest_has_the_command_interactivity_and_scopes() -> None:
         "chat:write.public",
         "usergroups:read",
         "users:read",
+        "im:write",
     ]
     assert "event_subscriptions" not in manifest["settings"]  # the app listens to no events
 
