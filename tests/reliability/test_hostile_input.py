@@ -32,7 +32,7 @@ from bot.slack import mrkdwn as md
 from bot.slack.blocks import ACTION_APPROVE, ACTION_REJECT, ACTION_RETRY
 from tests.conftest import MutableClock, Served, make_settings, seed_model
 from tests.e2e.conftest import buttons, stage_of
-from tests.fake_slack import Call, FakeSlack
+from tests.fake_slack import Call, FakeSlack, is_card
 from tests.slack_requests import SIGNING_SECRET, signature
 
 SCALE = float(os.environ.get("PROMOBOT_FUZZ_SCALE", "1"))
@@ -235,6 +235,8 @@ _ALLOWED_ANGLE = re.compile(
     r"<@[UW][A-Z0-9]{2,}>"  # a mention of an actor's real user ID (md.user)
     r"|<!date\^\d+\^\{date_short_pretty\} \{time\}\|[^<>]*>"  # md.date
     r"|<#[CGD][A-Z0-9]{2,}>"  # the channel the command came from (digest replies)
+    r"|<https://[^<>|\s]+\|See the card>"  # the card's permalink, in the requester's DM
+    r"|<!subteam\^S[A-Z0-9]{2,}>"  # a configured approver group, mentioned on cards
 )
 _RAW_AMPERSAND = re.compile(r"&(?!amp;|lt;|gt;)")
 
@@ -555,7 +557,8 @@ def test_fuzzed_interaction_payloads_never_crash(
     def property_holds(payload: dict[str, Any], dice: int) -> None:
         if dice == 0:
             refile()
-        newest = buttons(fuzzing.fake.of("chat.postMessage")[-1].body["blocks"])[0]["value"]
+        cards = [c for c in fuzzing.fake.of("chat.postMessage") if is_card(c)]
+        newest = buttons(cards[-1].body["blocks"])[0]["value"]
         for action in payload["actions"]:
             if action.get("value") == LATEST:
                 action["value"] = newest
@@ -583,7 +586,7 @@ def test_fuzzed_interaction_payloads_never_crash(
         "archive fraud 1",
     ):  # open requests for the first clicks
         assert fuzzing.slack.command(text, tag="setup") == 200
-    fuzzing.fake.wait_for("chat.postMessage", count=2)
+    fuzzing.fake.wait_for("chat.postMessage", is_card, count=2)
     property_holds()
     elapsed = time.monotonic() - started
     figure(
