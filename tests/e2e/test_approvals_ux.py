@@ -261,3 +261,28 @@ def test_one_rejection_ends_a_two_approval_request(
         stage_of(mlflow_client, "churn", 2) == "Staging"
         and _status(served, request_id) == "rejected"
     )
+
+
+def test_the_requesters_own_reject_withdraws_at_once_without_asking_why(served: Served) -> None:
+    request_id, _card = _file(served)
+    served.slack.click(REQUESTER, "promobot_reject", request_id, tag="own")
+    notice = served.fake.wait_for("response_url", lambda c: c.path.endswith("/own"))[0]
+    assert "your Reject withdrew it" in notice.body["text"]
+    assert "Cancelled" in all_text(served.fake.wait_for("chat.update"))
+    assert served.fake.of("views.open") == [] and _status(served, request_id) == "cancelled"
+    served.fake.wait_for("chat.postMessage", lambda c: "thread_ts" in c.body)
+    assert _thread(served, request_id) == [
+        f":leftwards_arrow_with_hook: Withdrawn by <@{REQUESTER}>."
+    ]
+    assert _dms(served.fake, REQUESTER) == [], "withdrawing your own request needs no DM"
+
+
+def test_someone_who_may_not_reject_is_told_at_once_and_no_form_opens(
+    approvers_served: Served,
+) -> None:
+    served = approvers_served
+    request_id, _card = _file(served)
+    served.slack.click("U0DAN", "promobot_reject", request_id, tag="outsider")
+    notice = served.fake.wait_for("response_url", lambda c: c.path.endswith("/outsider"))[0]
+    assert "you cannot reject #1" in notice.body["text"]
+    assert served.fake.of("views.open") == [] and _status(served, request_id) == "pending"
