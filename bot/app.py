@@ -144,6 +144,9 @@ def build_promotions(
             request_ttl=settings.request_ttl,
             mlflow_ui_url=settings.mlflow_ui_url,
             apply_lease=settings.reconcile_after,
+            required_approvals=settings.required_approvals,
+            remind_every=settings.remind_every,
+            approver_ids=tuple(settings.approvers),
         ),
         approvers=approvers
         or (StaticApprovers(settings.approvers) if settings.approvers else AnyoneMayApprove()),
@@ -197,7 +200,17 @@ def create_app(
 
     from bot.domain.replay import ReplayGuard
     from bot.metrics import Metrics
-    from bot.slack import actions, commands, errors, home, observe, replay, replies, request_form
+    from bot.slack import (
+        actions,
+        commands,
+        errors,
+        home,
+        observe,
+        rejections,
+        replay,
+        replies,
+        request_form,
+    )
     from bot.slack.admission import AdmittingExecutor
     from bot.slack.approvers import SlackApprovers, WorkspaceMembers
 
@@ -231,5 +244,6 @@ def create_app(
     actions.register(app, promotions, metrics)
     request_form.register(app, promotions, metrics, settings.command, settings.approval_channel)
     home.register(app, promotions, settings.command)
+    rejections.register(app, promotions, metrics)
     errors.register(app)
     return app, Runtime(settings, promotions, metrics)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
+from bot.command_words import QUOTES, quoted_head, split_at
 from bot.errors import InvalidVersionError, UnknownStageError, UsageError
 from bot.numbers import ascii_number
 from bot.stages import parse_stage
-
-_QUOTES = {'"': '"', "'": "'", "`": "`", "“": "”", "‘": "’"}
 
 
 @dataclass(frozen=True)
@@ -182,7 +181,7 @@ def _move_with_reason(text: str, words: list[str]) -> Move | None:
     body = text
     if words[0].lower() == "promote" and len(words) >= 5:
         body = _after_first_word(text)
-    quoted = _quoted_head(body)
+    quoted = quoted_head(body)
     if quoted is not None:
         model, tail = quoted
         parts = tail.split(maxsplit=2)
@@ -192,7 +191,7 @@ def _move_with_reason(text: str, words: list[str]) -> Move | None:
     tokens = body.split()
     for index in range(1, len(tokens) - 2):
         if _is_version(tokens[index]) and _is_target(tokens[index + 1]):
-            head, version_text, target_text, reason = _split_at(body, index, 3)
+            head, version_text, target_text, reason = split_at(body, index, 3)
             return _move(head, version_text, target_text, reason)
     return None
 
@@ -230,7 +229,7 @@ def _parse_rollback(rest: str) -> Rollback:
 def _model_version_reason(rest: str) -> tuple[str, int | None, str] | None:
     """`"<model>" [<version>] [<reason>]`, or `<model> <version> <reason>`: the first word
     after the model that is a version ends it. None when neither form fits."""
-    quoted = _quoted_head(rest)
+    quoted = quoted_head(rest)
     if quoted is not None:
         model, tail = quoted
         parts = tail.split(maxsplit=1)
@@ -240,35 +239,9 @@ def _model_version_reason(rest: str) -> tuple[str, int | None, str] | None:
     tokens = rest.split()
     for index in range(1, len(tokens) - 1):
         if _is_version(tokens[index]):
-            head, version_text, reason = _split_at(rest, index, 2)
+            head, version_text, reason = split_at(rest, index, 2)
             return head, _version(version_text), reason.strip()
     return None
-
-
-def _quoted_head(text: str) -> tuple[str, str] | None:
-    """A model name in quotes at the start of `text`, and what follows it."""
-    text = text.strip()
-    closing = _QUOTES.get(text[:1])
-    if closing is None:
-        return None
-    end = text.find(closing, 1)
-    if end <= 1 or (end + 1 < len(text) and not text[end + 1].isspace()):
-        return None
-    name = text[1:end].strip()
-    return (name, text[end + 1 :]) if name else None
-
-
-def _split_at(text: str, index: int, count: int) -> tuple[str, ...]:
-    """The words before word `index`, the `count - 1` words from it, and the rest as typed."""
-    head_words = text.split()[:index]
-    position = 0
-    for word in head_words:
-        position = text.index(word, position) + len(word)
-    head, tail = text[:position], text[position:]
-    pieces = tail.split(maxsplit=count - 1)
-    while len(pieces) < count:
-        pieces.append("")
-    return (head, *pieces)
 
 
 def _parse_cancel(rest: str) -> Cancel:
@@ -285,7 +258,7 @@ def _parse_cancel(rest: str) -> Cancel:
 def _parse_digest_command(keyword: str, rest: str) -> PostDigest | Subscribe | Unsubscribe:
     if keyword == "subscribe":
         crontab = rest.strip()
-        if len(crontab) >= 2 and _QUOTES.get(crontab[0]) == crontab[-1]:
+        if len(crontab) >= 2 and QUOTES.get(crontab[0]) == crontab[-1]:
             crontab = crontab[1:-1].strip()
         return Subscribe(crontab or None)
     if rest:
@@ -302,7 +275,7 @@ def _model_and_version(rest: str, usage: str) -> tuple[str, int]:
 
 def _model(text: str, usage: str) -> str:
     name = text.strip()
-    if len(name) >= 2 and _QUOTES.get(name[0]) == name[-1]:
+    if len(name) >= 2 and QUOTES.get(name[0]) == name[-1]:
         name = name[1:-1].strip()
     if not name:
         raise UsageError(f"Missing the model name. Usage: `{usage}`.")

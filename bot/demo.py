@@ -61,7 +61,9 @@ def run_demo(settings: Settings) -> int:
     say.step("ann archives v3, which never made it: applied at once")
     say.slack(_move(promotions, model, 3, Stage.ARCHIVED, ANN))
     say.step("v2 misbehaves in production: ann asks to roll back to the previous version")
-    filed = promotions.requests.rollback(model=model, version=None, actor=ANN)
+    filed = promotions.requests.rollback(
+        model=model, version=None, actor=ANN, reason="v2 misbehaves in production"
+    )
     say.slack(cards.approval_card(filed.details))
     assert filed.request.id is not None
     say.step("bob approves the rollback: v1 returns to Production and v2 is archived")
@@ -90,7 +92,11 @@ def _file(
     promotions: Promotions, model: str, version: int, stage: Stage, actor: str, say: _Narrator
 ) -> int:
     outcome = promotions.requests.move(
-        model=model, version=version, target=stage.value, actor=actor
+        model=model,
+        version=version,
+        target=stage.value,
+        actor=actor,
+        reason="accuracy up on the holdout set",
     )
     assert isinstance(outcome, RequestFiled) and outcome.request.id is not None
     say.slack(cards.approval_card(outcome.details))

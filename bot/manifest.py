@@ -10,9 +10,17 @@ from bot.slack.blocks.request_form import SHORTCUT_CALLBACK, SHORTCUT_NAME
 from bot.web import EVENTS_PATH
 
 #: What the app does with Slack: answer its slash command, post and update approval cards in
-#: any public channel (also ones it was not invited to), read approver user groups, and read
-#: whether a clicker is a guest or from another organisation (users.info).
-BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "usergroups:read", "users:read")
+#: any public channel (also ones it was not invited to), read approver user groups, read
+#: whether a clicker is a guest or from another organisation (users.info), and open a direct
+#: message with a requester to tell them how their request ended (conversations.open).
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "usergroups:read",
+    "users:read",
+    "im:write",
+)
 #: The one event promobot listens to: a person opening its Home tab (needs no scope).
 BOT_EVENTS = ("app_home_opened",)
 USAGE_HINT = (

@@ -128,6 +128,12 @@ class FakeSlack:
             time.sleep(0.02)
 
 
+def is_card(call: Call) -> bool:
+    """A chat.postMessage of a message with blocks at the top of a channel (an approval card
+    or a digest), not a thread reply or a plain-text direct message."""
+    return "blocks" in call.body and "thread_ts" not in call.body
+
+
 def start_fake_slack(state: FakeSlack | None = None) -> FakeSlack:
     """Start the fake on 127.0.0.1 on an ephemeral port (in a daemon thread)."""
     state = state or FakeSlack()

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from tests.fake_slack import FakeSlack
+
 SIGNING_SECRET = "test-signing-secret-not-real"
 BOT_TOKEN = "xoxb-test-token-not-real"
 
@@ -125,6 +127,30 @@ class SlackSender:
         )
         return self.post(body, content_type="application/json")
 
+    def submit_view(
+        self, user: str, view: dict[str, Any], values: dict[str, dict[str, Any]]
+    ) -> Reply:
+        """Submit a modal `view` (as views.open showed it) with its inputs' `values`."""
+        payload: dict[str, Any] = {
+            "type": "view_submission",
+            "team": {"id": "T0FAKE", "domain": "fake"},
+            "user": {"id": user, "username": user.lower(), "team_id": "T0FAKE"},
+            "api_app_id": "A0APP",
+            "token": "legacy-verification-token",
+            "trigger_id": _trigger_id(),
+            "view": {
+                **view,
+                "id": view.get("id") or "V0VIEW",
+                "team_id": "T0FAKE",
+                "app_id": "A0APP",
+                "state": {"values": values},
+                "hash": uuid.uuid4().hex[:16],
+            },
+            "response_urls": [],
+            "is_enterprise_install": False,
+        }
+        return self.post(urlencode({"payload": json.dumps(payload)}))
+
     def signed_headers(
         self, body: str, *, timestamp: str | None = None, sig: str | None = None
     ) -> dict[str, str]:
@@ -155,3 +181,26 @@ class SlackSender:
                 return Reply(response.status, response.read().decode())
         except urllib.error.HTTPError as exc:
             return Reply(exc.code, exc.read().decode())
+
+
+def reason_values(reason: str) -> dict[str, dict[str, Any]]:
+    """The state values of a Reject modal whose reason field holds `reason`."""
+    return {"reason": {"reason": {"type": "plain_text_input", "value": reason}}}
+
+
+def reject_with_reason(
+    slack: SlackSender,
+    fake: FakeSlack,
+    user: str,
+    request_id: str,
+    reason: str,
+    tag: str = "click",
+) -> Reply:
+    """Click Reject on a card, wait for the modal it opens, and submit it with `reason`."""
+    before = len(fake.of("views.open"))
+    slack.click(user, "promobot_reject", request_id, tag=tag)
+    opened = fake.wait_for("views.open", count=before + 1)[before]
+    view = opened.body["view"]
+    if isinstance(view, str):
+        view = json.loads(view)
+    return slack.submit_view(user, view, reason_values(reason))

@@ -239,3 +239,38 @@ def test_any_text_parses_to_a_command_or_a_promobot_error(text: str) -> None:
     )
     if isinstance(command, Move | Archive | ListVersions | ShowHistory | Rollback):
         assert command.model.strip()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "churn 3 production AUC +2% on the holdout set",
+            Move("churn", 3, "Production", "AUC +2% on the holdout set"),
+        ),
+        ("promote churn 3 production why not", Move("churn", 3, "Production", "why not")),
+        ("resnet 50 3 production fewer alarms", Move("resnet 50", 3, "Production", "fewer alarms")),
+        (
+            '"my model" 3 production because 2 staging',
+            Move("my model", 3, "Production", "because 2 staging"),
+        ),
+        (
+            "my model 3 production back from v2 production",
+            Move("my model", 3, "Production", "back from v2 production"),
+        ),
+        ("churn 3 @champion recall up", Move("churn", 3, "@champion", "recall up")),
+        (
+            "churn 3 production &lt;!channel&gt; look",
+            Move("churn", 3, "Production", "<!channel> look"),
+        ),
+        ("resnet 50 3 production", Move("resnet 50", 3, "Production")),
+        ("archive churn 3 not used any more", Archive("churn", 3, "not used any more")),
+        ("archive resnet 50 3", Archive("resnet 50", 3)),
+        ("rollback churn 2 broke checkout", Rollback("churn", 2, "broke checkout")),
+        ('rollback "churn model" broke checkout', Rollback("churn model", None, "broke checkout")),
+        ("rollback 'churn' v2 broke it", Rollback("churn", 2, "broke it")),
+        ("rollback churn model", Rollback("churn model", None)),
+    ],
+)
+def test_text_after_the_target_or_version_is_the_reason(text: str, expected: Command) -> None:
+    assert parse_command(text) == expected

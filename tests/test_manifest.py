@@ -23,6 +23,7 @@ METHOD_SCOPES = {
     "usergroups.users.list": "usergroups:read",
     "users.info": "users:read",
     "chat.getPermalink": None,
+    "conversations.open": "im:write",
     # views.* need no scope: a trigger id (open) or the app's own Home tab (publish) is enough.
     "views.open": None,
     "views.update": None,
@@ -70,6 +71,7 @@ def test_printed_manifest_has_the_command_interactivity_and_scopes() -> None:
         "chat:write.public",
         "usergroups:read",
         "users:read",
+        "im:write",
     ]
     assert manifest["settings"]["event_subscriptions"] == {
         "request_url": events_url,
@@ -121,7 +123,10 @@ def test_manifest_matches_the_listeners_and_slack_methods_the_app_uses(
     manifest = build_manifest(command=settings.command, url="https://h.example", socket=False)
     served.slack.command_name = manifest["features"]["slash_commands"][0]["command"]
 
-    assert served.slack.command(REQUESTER, "churn 2 production better AUC").status == 200
+    assert (
+        served.slack.command(REQUESTER, "churn 2 production better on the holdout set").status
+        == 200
+    )
     card = served.fake.wait_for("chat.postMessage")[0]
     # Block actions are registered, so interactivity must be on; the click is handled.
     click = served.slack.click(
@@ -166,7 +171,10 @@ def test_manifest_scopes_cover_the_default_approver_check(
     served: Served = serve_app(
         make_settings(mlflow_tracking_uri=tracking_uri, database_url=database_url)
     )
-    assert served.slack.command(REQUESTER, "churn 2 production better AUC").status == 200
+    assert (
+        served.slack.command(REQUESTER, "churn 2 production better on the holdout set").status
+        == 200
+    )
     card = served.fake.wait_for("chat.postMessage")[0]
     served.slack.click(APPROVER, "promobot_approve", str(buttons(card.body["blocks"])[0]["value"]))
     served.fake.wait_for("chat.update")

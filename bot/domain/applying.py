@@ -181,7 +181,11 @@ class Applier:
         if candidate is not None:
             record_alias_holders(self._ctx, candidate, target, now)
         tags = decision_tags(
-            requested_by=request.requested_by, approved_by=actor, request_id=request.id, when=now
+            requested_by=request.requested_by,
+            approved_by=",".join(request.approved_by) or actor,
+            request_id=request.id,
+            when=now,
+            reason=request.reason,
         )
         write_tags(self._ctx.registry, request.model_name, request.version, tags)
         log.info("request %s applied by=%s displaced=%s", request.id, actor, list(displaced))

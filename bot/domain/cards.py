@@ -23,12 +23,17 @@ def card_details(
     versions the request displaces as recorded, so it says exactly what an approval does.
     """
     ui_url = model_ui_url(context.rules.mlflow_ui_url, request.model_name, request.version)
+    approvers = context.rules.approver_ids
     try:
         if versions is None:
             versions = context.registry.list_versions(request.model_name)
     except PromobotError as exc:
         return CardDetails(
-            request=request, candidate=None, ui_url=ui_url, registry_error=exc.message
+            request=request,
+            candidate=None,
+            ui_url=ui_url,
+            registry_error=exc.message,
+            approvers=approvers,
         )
     candidate = next((v for v in versions if v.version == request.version), None)
     displaced = [v for v in versions if v.version in request.displaced]
@@ -43,6 +48,7 @@ def card_details(
         candidate_metrics=metrics.get(candidate.run_id or "", {}) if candidate else {},
         production=tuple((v, metrics.get(v.run_id or "", {})) for v in displaced),
         ui_url=ui_url,
+        approvers=approvers,
     )
 
 

@@ -12,6 +12,7 @@ import logging
 from datetime import datetime
 
 from bot.domain.applying import RESTART_DETAIL, Applier
+from bot.domain.approvals import record_approval
 from bot.domain.recording import finished, record_transition, request_event
 from bot.domain.results import Decision, Outcome
 from bot.domain.rules import DomainContext
@@ -23,6 +24,7 @@ from bot.errors import (
     RequestNotFoundError,
 )
 from storage import queries
+from storage.errors import AlreadyRecordedError
 from storage.models import EventKind, RequestStatus
 
 log = logging.getLogger(__name__)
@@ -106,6 +108,8 @@ class DecisionService:
         now = self._ctx.clock()
         if now >= request.expires_at:
             return self._expire_on_click(request, actor, now)
+        if request.required_approvals > 1:
+            return self._approve_one_of_several(request, actor, now)
         won = record_transition(
             self._ctx,
             request.id,
@@ -119,6 +123,23 @@ class DecisionService:
         if not won:
             return self._lost_race(request_id, actor, now)
         return self._applier.apply(request_id, actor)
+
+    def _approve_one_of_several(self, request: RequestView, actor: str, now: datetime) -> Decision:
+        """Count the approval; the one that completes the count applies the request."""
+        try:
+            counted = record_approval(self._ctx, request, actor, now)
+        except AlreadyRecordedError:
+            self._refuse(request, actor, "approve: already approved")
+            current = self._reload(request.id)
+            raise NotAllowedError(
+                f"You have already approved #{request.id}; each approver counts once. It has "
+                f"{len(current.approved_by)} of {current.required_approvals} approvals."
+            ) from None
+        if counted is None:
+            return self._lost_race(request.id, actor, now)
+        if counted[1]:
+            return self._applier.apply(request.id, actor)
+        return Decision(Outcome.COUNTED, self._reload(request.id), actor)
 
     def retry(self, *, request_id: int, actor: str) -> Decision:
         """Apply again a request whose registry change failed; MLflow is read first."""
@@ -151,6 +172,21 @@ class DecisionService:
             return self.cancel(request_id=request_id, actor=actor)
         self._check_approver(request, actor, "reject")
         return self._close(request, actor, RequestStatus.REJECTED, EventKind.REJECTED, comment)
+
+    def begin_reject(self, *, request_id: int, actor: str) -> Decision | None:
+        """Check a Reject click before asking for the reason: None when `actor` may reject.
+
+        The requester's own Reject withdraws the request at once (its Decision is returned);
+        a closed request or someone who may not decide is refused, and recorded, as by
+        `reject`, which checks everything again when the reason arrives.
+        """
+        request = self._load_open(
+            request_id, actor, "reject", RequestStatus.PENDING, RequestStatus.FAILED
+        )
+        if actor == request.requested_by:
+            return self.cancel(request_id=request_id, actor=actor)
+        self._check_approver(request, actor, "reject")
+        return None
 
     def cancel(self, *, request_id: int, actor: str, comment: str = "") -> Decision:
         """Withdraw a pending or failed request; only its requester may."""

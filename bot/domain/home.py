@@ -29,7 +29,8 @@ class Overview:
 
     user: str
     as_of: datetime
-    #: Pending requests this person may decide (not their own; approvers only).
+    #: Pending requests this person may decide: not their own, not yet approved by them,
+    #: and only if they may approve at all.
     awaiting_decision: list[RequestView]
     #: Their own requests that are still open (pending, applying or failed).
     their_open: list[RequestView]
@@ -46,7 +47,11 @@ def overview_for(context: DomainContext, reads: ReadService, user: str) -> Overv
     notes: list[str] = []
     open_requests = reads.pending()
     awaiting = [
-        r for r in open_requests if r.status == RequestStatus.PENDING and r.requested_by != user
+        r
+        for r in open_requests
+        if r.status == RequestStatus.PENDING
+        and r.requested_by != user
+        and user not in r.approved_by  # with several approvals, one each
     ]
     if awaiting:
         try:

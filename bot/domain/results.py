@@ -36,6 +36,8 @@ class CardDetails:
     production: tuple[tuple[ModelVersion, Metrics], ...] = ()
     ui_url: str | None = None
     registry_error: str | None = None
+    #: Who the card asks to decide: user (`U…`) and user group (`S…`) IDs, as configured.
+    approvers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ class Outcome(StrEnum):
     EXPIRED = "expired"
     FAILED = "failed"
     STALE = "stale"
+    #: An approval was counted; the request waits for more (PROMOBOT_REQUIRED_APPROVALS).
+    COUNTED = "counted"
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from bot.domain.decisions import DecisionService
 from bot.domain.digest.service import DigestService
 from bot.domain.digest.subscriptions import ScheduleService
 from bot.domain.reads import ReadService
+from bot.domain.reminders import ReminderService
 from bot.domain.requests import RequestService
 from bot.domain.results import CardDetails
 from bot.domain.rules import DomainContext
@@ -27,6 +28,7 @@ class Promotions:
     reads: ReadService
     digests: DigestService
     schedules: ScheduleService
+    reminders: ReminderService
 
     @classmethod
     def build(cls, context: DomainContext) -> Promotions:
@@ -37,6 +39,7 @@ class Promotions:
             ReadService(context),
             DigestService(context),
             ScheduleService(context),
+            ReminderService(context),
         )
 
     def attach_card(self, *, request_id: int, channel_id: str, message_ts: str) -> None:

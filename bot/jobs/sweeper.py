@@ -1,7 +1,9 @@
-"""The periodic job that settles requests: expires overdue ones, reconciles half-done ones.
+"""The periodic job that settles requests: expires overdue ones, reconciles half-done ones,
+and reminds approvers of the ones still waiting.
 
 It runs once when promobot starts (so a crash is repaired at restart) and then every
-SWEEP_SECONDS; every request it settles gets its card updated.
+SWEEP_SECONDS; every request it settles is announced (card, thread, requester's DM), and the
+reminders due are posted into their cards' threads.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from slack_sdk import WebClient
 
 from bot.domain.service import Promotions
 from bot.errors import PromobotError
-from bot.slack.publishing import update_card
+from bot.slack.notify import announce, send_reminders
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +32,19 @@ def settle_requests(promotions: Promotions, client: WebClient) -> int:
     except Exception:  # the database may be down: log, keep the scheduler alive
         log.exception("request sweep failed")
     for decision in decisions:
-        update_card(client, decision)
+        announce(client, promotions, decision)
     if decisions:
         log.info("settled requests=%s", [(d.request.id, str(d.outcome)) for d in decisions])
+    remind(promotions, client)
     return len(decisions)
+
+
+def remind(promotions: Promotions, client: WebClient) -> int:
+    """Post the reminders due now; a database failure is logged and waits for the next sweep."""
+    try:
+        return send_reminders(client, promotions)
+    except PromobotError as exc:
+        log.warning("reminders incomplete: %s", exc.message)
+    except Exception:  # the database may be down: log, keep the scheduler alive
+        log.exception("reminders failed")
+    return 0

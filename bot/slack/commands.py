@@ -33,7 +33,8 @@ from bot.slack.blocks import listings
 from bot.slack.blocks.cards import Message
 from bot.slack.digest_commands import run_digest_command
 from bot.slack.errors import reporting_errors
-from bot.slack.publishing import card_link, post_approval_card, send_reply, update_card
+from bot.slack.notify import announce
+from bot.slack.publishing import card_link, post_approval_card, send_reply
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +165,7 @@ def run_command(
             decision = promotions.decisions.cancel(
                 request_id=request_id, actor=actor, comment=comment
             )
-            update_card(client, decision)
+            announce(client, promotions, decision)
             return listings.cancel_message(decision)
         case PostDigest() | Subscribe() | Unsubscribe():
             return run_digest_command(

@@ -10,11 +10,14 @@ the ack (docs/decisions/003-listener-errors.md). So errors never leave a listene
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from slack_bolt import App, BoltResponse, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.errors import PromobotError
 from bot.logs import REQUEST_ID, new_request_id
@@ -52,18 +55,27 @@ def reporting_errors(listener: F) -> F:
             ack = kwargs.get("ack")
             if ack is not None:
                 ack()
-            tell(BusyError(), kwargs.get("respond"), body)
+            tell(BusyError(), kwargs.get("respond"), body, kwargs.get("client"))
             return
         try:
             listener(**kwargs)
         except Exception as error:
-            tell(error, kwargs.get("respond"), body)
+            tell(error, kwargs.get("respond"), body, kwargs.get("client"))
 
     return wrapper  # type: ignore[return-value]
 
 
-def tell(error: Exception, respond: Respond | None, body: dict[str, Any]) -> None:
-    """Answer the person privately: the domain's message, or a reference to the log."""
+def tell(
+    error: Exception,
+    respond: Respond | None,
+    body: dict[str, Any],
+    client: WebClient | None = None,
+) -> None:
+    """Answer the person privately: the domain's message, or a reference to the log.
+
+    A modal's submission has no response_url: the answer goes to the channel the modal was
+    opened from (its private_metadata's `channel_id`), as a message only they see.
+    """
     if isinstance(error, PromobotError):
         text = error_notice(error)
     else:
@@ -72,12 +84,37 @@ def tell(error: Exception, respond: Respond | None, body: dict[str, Any]) -> Non
         kind = body.get("type") or body.get("command") or "request"
         log.error("unexpected error reference=%s during=%s", reference, kind, exc_info=error)
         text = unexpected_error_notice(reference)
+    if body.get("type") == "view_submission" and client is not None:
+        tell_privately(client, body, text)
+        return
     if respond is None or not body.get("response_url"):
         return
     try:
         send_reply(respond, response_type="ephemeral", replace_original=False, text=text)
     except Exception as exc:
         log.error("could not send the error notice: %s", type(exc).__name__)
+
+
+def tell_privately(client: WebClient, body: dict[str, Any], text: str) -> bool:
+    """An ephemeral message to whoever submitted a modal, in the channel it names."""
+    user = body.get("user")
+    user_id = user.get("id") if isinstance(user, dict) else None
+    view = body.get("view")
+    try:
+        metadata = (
+            json.loads(str(view.get("private_metadata") or "")) if isinstance(view, dict) else None
+        )
+    except ValueError:
+        metadata = None
+    channel = metadata.get("channel_id") if isinstance(metadata, dict) else None
+    if not isinstance(user_id, str) or not isinstance(channel, str) or not channel:
+        return False
+    try:
+        client.chat_postEphemeral(channel=channel, user=user_id, text=text)
+    except (SlackApiError, OSError) as exc:
+        log.error("private notice not delivered: %s", type(exc).__name__)
+        return False
+    return True
 
 
 def register(app: App) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 _SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+_SLACK_USERGROUP_ID = re.compile(r"S[A-Z0-9]{2,}")
 _SLACK_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")
 MAX_TEXT = 3000
 
@@ -21,6 +22,18 @@ def user(user_id: str) -> str:
     if _SLACK_USER_ID.fullmatch(user_id):
         return f"<@{user_id}>"
     return escape(user_id)
+
+
+def approver(approver_id: str) -> str:
+    """A mention for a user (`U…`) or a user group (`S…`) ID; anything else as plain text."""
+    if _SLACK_USERGROUP_ID.fullmatch(approver_id):
+        return f"<!subteam^{approver_id}>"
+    return user(approver_id)
+
+
+def is_slack_user(user_id: str) -> bool:
+    """Whether `user_id` is a Slack user ID (CLI actors like `cli:ann@host` are not)."""
+    return _SLACK_USER_ID.fullmatch(user_id) is not None
 
 
 def channel(channel_id: str) -> str:

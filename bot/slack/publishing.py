@@ -46,7 +46,7 @@ def post_approval_card(
     try:
         response = client.chat_postMessage(channel=channel, **approval_card(filed.details))
     except (SlackApiError, OSError) as exc:
-        error = _slack_error(exc)
+        error = slack_error(exc)
         log.warning("approval card not posted request=%s error=%s", request.id, error)
         promotions.decisions.cancel(
             request_id=request.id,
@@ -64,7 +64,7 @@ def card_link(client: WebClient, card: PostedCard) -> str:
     try:
         permalink = client.chat_getPermalink(channel=card.channel, message_ts=card.ts)
     except (SlackApiError, OSError) as exc:
-        log.warning("no permalink for the card error=%s", _slack_error(exc))
+        log.warning("no permalink for the card error=%s", slack_error(exc))
     else:
         if isinstance(permalink.get("permalink"), str):
             return str(permalink["permalink"])
@@ -81,12 +81,12 @@ def update_card(client: WebClient, decision: Decision) -> bool:
             channel=request.channel_id, ts=request.message_ts, **decided_card(decision)
         )
     except (SlackApiError, OSError) as exc:
-        log.error("card update failed request=%s error=%s", request.id, _slack_error(exc))
+        log.error("card update failed request=%s error=%s", request.id, slack_error(exc))
         return False
     return True
 
 
-def _slack_error(exc: Exception) -> str:
+def slack_error(exc: Exception) -> str:
     if isinstance(exc, SlackApiError):
         return str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
     return type(exc).__name__

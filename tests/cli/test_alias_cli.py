@@ -57,7 +57,11 @@ def test_set_alias_on_a_protected_alias_files_a_request_and_says_so(
 ) -> None:
     args = ["models", "set-alias", "--model-name", "my-model", "--version", "3"]
 
-    result = run_cli([*args, "--alias", "@champion", "--actor", "ann"], tmp_path, **alias_env)
+    result = run_cli(
+        [*args, "--alias", "@champion", "--actor", "ann", "--reason", "better"],
+        tmp_path,
+        **alias_env,
+    )
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(

@@ -68,6 +68,8 @@ def test_transition_to_production_files_a_request_and_changes_nothing(
         "Production",
         "--actor",
         "ann",
+        "--reason",
+        "accuracy up on the holdout set",
     ]
     result = run_cli(args, tmp_path, **registry_env)
     assert result.returncode == 0, result.stderr
@@ -85,7 +87,11 @@ def test_transition_to_production_files_a_request_and_changes_nothing(
         ),
         (["--version", "x", "--stage", "Staging"], "Version 'x' is not a version number"),
         (["--version", "1", "--stage", "Prod"], "Unknown stage 'Prod'"),
-        (["--version", "2", "--stage", "Production"], "is in Archived, not Staging"),
+        (
+            ["--version", "2", "--stage", "Production", "--reason", "better on the holdout set"],
+            "is in Archived, not Staging",
+        ),
+        (["--version", "1", "--stage", "Production"], "A move to Production needs a reason"),
     ],
 )
 def test_transition_stage_bad_input_is_one_clear_line(

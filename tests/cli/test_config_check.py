@@ -40,6 +40,7 @@ def test_config_check_prints_the_effective_configuration_with_secrets_masked(
         DATABASE_URL=f"postgresql://promobot:{DB_PASSWORD}@db.internal:5432/promobot",
         PROMOBOT_REQUEST_TTL="90m",
         PROMOBOT_LOG_FORMAT="json",
+        PROMOBOT_REQUIRED_APPROVALS="2",
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -49,6 +50,8 @@ def test_config_check_prints_the_effective_configuration_with_secrets_masked(
     assert "DATABASE_URL=postgresql://promobot:****@db.internal:5432/promobot" in out
     assert "PROMOBOT_REQUEST_TTL=90m\n" in out
     assert "PROMOBOT_LOG_FORMAT=json\n" in out
+    assert "PROMOBOT_REQUIRED_APPROVALS=2\n" in out
+    assert "PROMOBOT_REMIND_EVERY=4h  (default)" in out
     assert "PROMOBOT_COMMAND=/promote  (default)" in out
     assert "MLFLOW_HTTP_REQUEST_MAX_RETRIES=1  (promobot's default)" in out
     assert "`promobot serve` in HTTP mode has what it needs" in out
@@ -108,6 +111,8 @@ def test_every_invalid_setting_is_reported_at_once_without_secrets(tmp_path: Pat
         PROMOBOT_LOG_LEVEL="chatty",
         PROMOBOT_REQUEST_TTL="soon",
         PROMOBOT_SLACK_API_URL="slack.com/api",
+        PROMOBOT_REQUIRED_APPROVALS="0",
+        PROMOBOT_REMIND_EVERY="0",
     )
     assert result.returncode == 2
     err = result.stderr
@@ -121,6 +126,8 @@ def test_every_invalid_setting_is_reported_at_once_without_secrets(tmp_path: Pat
         "PROMOBOT_LOG_LEVEL": "'DEBUG', 'INFO', 'WARNING' or 'ERROR'",
         "PROMOBOT_REQUEST_TTL": "(got 'soon')",
         "PROMOBOT_SLACK_API_URL": "must be an http:// or https:// URL",
+        "PROMOBOT_REQUIRED_APPROVALS": "(got '0')",
+        "PROMOBOT_REMIND_EVERY": "must be longer than zero",
     }
     lines = err.splitlines()
     for name, text in expected.items():

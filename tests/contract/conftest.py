@@ -168,7 +168,11 @@ class World:
 
     def file(self, promotions: Promotions, version: int, target: str) -> RequestFiled:
         filed = promotions.requests.move(
-            model=self.model, version=version, target=target, actor=REQUESTER
+            model=self.model,
+            version=version,
+            target=target,
+            actor=REQUESTER,
+            reason="better on the holdout set",
         )
         assert isinstance(filed, RequestFiled), filed
         return filed

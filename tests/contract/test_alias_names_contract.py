@@ -65,7 +65,13 @@ def test_a_bad_alias_name_gets_a_clear_message_and_changes_nothing(world: World)
 
     for typed, says in BAD_TARGETS.items():
         with pytest.raises(UsageError) as refused:
-            promotions.requests.move(model=world.model, version=3, target=typed, actor=REQUESTER)
+            promotions.requests.move(
+                model=world.model,
+                version=3,
+                target=typed,
+                actor=REQUESTER,
+                reason="better on the holdout set",
+            )
         assert says in refused.value.message, typed
 
     assert {v: world.aliases_of(v) for v in (1, 2, 3)} == before
@@ -78,7 +84,13 @@ def test_stage_mode_refuses_an_alias_target_and_says_why(world: World) -> None:
     promotions = world.promotions()
 
     with pytest.raises(UsageError) as refused:
-        promotions.requests.move(model=world.model, version=3, target="@champion", actor=REQUESTER)
+        promotions.requests.move(
+            model=world.model,
+            version=3,
+            target="@champion",
+            actor=REQUESTER,
+            reason="better on the holdout set",
+        )
 
     assert "promobot manages stages here (PROMOBOT_REGISTRY_MODE=stages)" in refused.value.message
     assert world.aliases_of(3) == [] and world.stages()[3] == "None"

@@ -114,7 +114,13 @@ def test_production_is_refused_to_a_version_not_at_staging_first(world: World) -
     promotions = world.promotions(require_staging=True)
 
     with pytest.raises(RuleViolation) as refused:
-        promotions.requests.move(model=world.model, version=3, target="production", actor=REQUESTER)
+        promotions.requests.move(
+            model=world.model,
+            version=3,
+            target="production",
+            actor=REQUESTER,
+            reason="better on the holdout set",
+        )
 
     message = refused.value.message
     where = "is in None" if world.mode == "stages" else "holds no alias"
@@ -181,18 +187,24 @@ def test_a_rollback_returns_to_the_version_the_last_applied_move_displaced(
     world.seed(3)  # v1 went to production outside promobot, before it was installed
     promotions = world.promotions()
     with pytest.raises(RuleViolation) as refused:  # promobot has moved nothing yet
-        promotions.requests.rollback(model=world.model, version=None, actor=REQUESTER)
+        promotions.requests.rollback(
+            model=world.model, version=None, actor=REQUESTER, reason="better on the holdout set"
+        )
     assert "promobot has no record of an earlier" in refused.value.message
     assert f"rollback {world.model} 3." in refused.value.message
     world.approve(promotions, world.file(promotions, 2, "production"))
 
-    back = promotions.requests.rollback(model=world.model, version=None, actor=REQUESTER)
+    back = promotions.requests.rollback(
+        model=world.model, version=None, actor=REQUESTER, reason="better on the holdout set"
+    )
 
     assert back.request.kind == RequestKind.ROLLBACK
     assert (back.request.version, back.request.displaced) == (1, (2,))
     world.approve(promotions, back)
     assert world.holders(world.production) == [1]
-    again = promotions.requests.rollback(model=world.model, version=None, actor=REQUESTER)
+    again = promotions.requests.rollback(
+        model=world.model, version=None, actor=REQUESTER, reason="better on the holdout set"
+    )
     assert (again.request.version, again.request.displaced) == (2, (1,))
 
 

@@ -35,7 +35,11 @@ pytestmark = pytest.mark.usefixtures("prod_and_staging")
 def _file(promotions: Promotions) -> int:
     """File the promotion of v2 (Staging) to Production by REQUESTER; return its id."""
     filed = promotions.requests.move(
-        model=MODEL, version=2, target=Stage.PRODUCTION, actor=REQUESTER
+        model=MODEL,
+        version=2,
+        target=Stage.PRODUCTION,
+        actor=REQUESTER,
+        reason="better on the holdout set",
     )
     assert isinstance(filed, RequestFiled) and filed.request.id is not None
     return filed.request.id
@@ -203,7 +207,11 @@ def test_expire_overdue_expires_only_pending_requests_past_their_ttl(
     make_version(mlflow_client, "fraud", stage="Staging")
     clock.advance(hours=20)
     young = promotions.requests.move(
-        model="fraud", version=1, target=Stage.PRODUCTION, actor=REQUESTER
+        model="fraud",
+        version=1,
+        target=Stage.PRODUCTION,
+        actor=REQUESTER,
+        reason="better on the holdout set",
     )
     assert isinstance(young, RequestFiled)
     clock.advance(hours=5)
@@ -401,7 +409,11 @@ def test_expiry_sweep_skips_a_request_approved_after_it_was_listed(
     late = _file(promotions)
     make_version(mlflow_client, "fraud", stage="Staging")
     filed = promotions.requests.move(
-        model="fraud", version=1, target=Stage.PRODUCTION, actor=REQUESTER
+        model="fraud",
+        version=1,
+        target=Stage.PRODUCTION,
+        actor=REQUESTER,
+        reason="better on the holdout set",
     )
     assert isinstance(filed, RequestFiled)
     clock.advance(hours=24)

@@ -34,7 +34,11 @@ def replicas(build_promotions: BuildPromotions) -> tuple[Any, Any, RecordingObse
 
 def _file_request(promotions: Any) -> int:
     filed = promotions.requests.move(
-        model=MODEL, version=2, target=Stage.PRODUCTION, actor=REQUESTER
+        model=MODEL,
+        version=2,
+        target=Stage.PRODUCTION,
+        actor=REQUESTER,
+        reason="better on the holdout set",
     )
     return int(filed.request.id)
 

@@ -18,7 +18,11 @@ from tests.factories import make_version
 
 def _file(promotions: Promotions, model: str = MODEL, version: int = 2) -> RequestFiled:
     filed = promotions.requests.move(
-        model=model, version=version, target=Stage.PRODUCTION, actor=REQUESTER
+        model=model,
+        version=version,
+        target=Stage.PRODUCTION,
+        actor=REQUESTER,
+        reason="better on the holdout set",
     )
     assert isinstance(filed, RequestFiled)
     return filed

@@ -21,7 +21,11 @@ from tests.factories import make_version, stage_of
 
 def _promote(promotions: Promotions, version: int, actor: str = REQUESTER) -> RequestFiled:
     filed = promotions.requests.move(
-        model=MODEL, version=version, target=Stage.PRODUCTION, actor=actor
+        model=MODEL,
+        version=version,
+        target=Stage.PRODUCTION,
+        actor=actor,
+        reason="better on the holdout set",
     )
     assert isinstance(filed, RequestFiled)
     return filed
@@ -100,7 +104,12 @@ def test_production_move_files_a_request_and_changes_nothing_in_mlflow(
     assert [stage_of(mlflow_client, MODEL, v) for v in (1, 2)] == ["Production", "Staging"]
     assert mlflow_client.get_model_version(MODEL, "2").tags == {}
     [event] = events()
-    assert (event.event, event.request_id, event.comment) == ("requested", request.id, "promote")
+    assert (event.event, event.request_id, event.comment) == (
+        "requested",
+        request.id,
+        "promote: better on the holdout set",
+    )
+    assert request.reason == "better on the holdout set"
 
 
 @pytest.mark.usefixtures("prod_and_staging")
@@ -121,7 +130,13 @@ def test_production_needs_the_version_in_staging_first(
     make_version(mlflow_client, MODEL)
 
     with pytest.raises(RuleViolation, match="is in None, not Staging"):
-        promotions.requests.move(model=MODEL, version=1, target=Stage.PRODUCTION, actor=REQUESTER)
+        promotions.requests.move(
+            model=MODEL,
+            version=1,
+            target=Stage.PRODUCTION,
+            actor=REQUESTER,
+            reason="better on the holdout set",
+        )
 
     assert promotions.reads.pending() == []
     assert events() == []
@@ -230,7 +245,9 @@ def test_rollback_picks_the_previous_production_version_and_archives_the_current
     assert [stage_of(mlflow_client, MODEL, v) for v in (1, 2)] == ["Archived", "Production"]
     clock.advance(hours=1)
 
-    filed = promotions.requests.rollback(model=MODEL, version=None, actor=REQUESTER)
+    filed = promotions.requests.rollback(
+        model=MODEL, version=None, actor=REQUESTER, reason="better on the holdout set"
+    )
 
     request = filed.request
     assert (request.kind, request.version, request.from_target, request.to_target) == (
@@ -255,10 +272,17 @@ def test_rollback_after_a_rollback_returns_to_the_version_rolled_back_from(
     for version in (1, 2):
         _approve(promotions, _promote(promotions, version))
         clock.advance(minutes=10)
-    _approve(promotions, promotions.requests.rollback(model=MODEL, version=None, actor=REQUESTER))
+    _approve(
+        promotions,
+        promotions.requests.rollback(
+            model=MODEL, version=None, actor=REQUESTER, reason="better on the holdout set"
+        ),
+    )
     clock.advance(minutes=10)
 
-    filed = promotions.requests.rollback(model=MODEL, version=None, actor=REQUESTER)
+    filed = promotions.requests.rollback(
+        model=MODEL, version=None, actor=REQUESTER, reason="better on the holdout set"
+    )
 
     assert (filed.request.version, filed.request.displaced) == (2, (1,))
 
@@ -273,14 +297,18 @@ def test_rollback_skips_recorded_versions_that_no_longer_exist(
         clock.advance(minutes=10)
     mlflow_client.delete_model_version(MODEL, "2")
 
-    filed = promotions.requests.rollback(model=MODEL, version=None, actor=REQUESTER)
+    filed = promotions.requests.rollback(
+        model=MODEL, version=None, actor=REQUESTER, reason="better on the holdout set"
+    )
 
     assert filed.request.version == 1
 
 
 @pytest.mark.usefixtures("prod_and_staging")
 def test_rollback_to_a_named_version_needs_no_history(promotions: Promotions) -> None:
-    filed = promotions.requests.rollback(model=MODEL, version=2, actor=REQUESTER)
+    filed = promotions.requests.rollback(
+        model=MODEL, version=2, actor=REQUESTER, reason="better on the holdout set"
+    )
 
     assert (filed.request.kind, filed.request.version, filed.request.displaced) == (
         RequestKind.ROLLBACK,
@@ -293,7 +321,9 @@ def test_rollback_to_a_named_version_needs_no_history(promotions: Promotions) ->
 def test_rollback_without_recorded_history_asks_for_a_version(promotions: Promotions) -> None:
     # v1 reached Production outside promobot, so nothing says what came before it.
     with pytest.raises(RuleViolation) as raised:
-        promotions.requests.rollback(model=MODEL, version=None, actor=REQUESTER)
+        promotions.requests.rollback(
+            model=MODEL, version=None, actor=REQUESTER, reason="better on the holdout set"
+        )
 
     assert "no record of an earlier Production version" in raised.value.message
     assert f"rollback {MODEL} 2" in raised.value.message
@@ -306,13 +336,17 @@ def test_rollback_with_nothing_in_production_is_refused(
     make_version(mlflow_client, MODEL, stage="Staging")
 
     with pytest.raises(RuleViolation, match="no version in Production"):
-        promotions.requests.rollback(model=MODEL, version=None, actor=REQUESTER)
+        promotions.requests.rollback(
+            model=MODEL, version=None, actor=REQUESTER, reason="better on the holdout set"
+        )
 
 
 @pytest.mark.usefixtures("prod_and_staging")
 def test_rollback_to_the_current_production_version_is_refused(promotions: Promotions) -> None:
     with pytest.raises(RuleViolation, match="already in Production"):
-        promotions.requests.rollback(model=MODEL, version=1, actor=REQUESTER)
+        promotions.requests.rollback(
+            model=MODEL, version=1, actor=REQUESTER, reason="better on the holdout set"
+        )
 
 
 @pytest.mark.usefixtures("prod_and_staging")
@@ -322,5 +356,11 @@ def test_unknown_models_and_versions_are_reported_not_filed(promotions: Promotio
             model="churn-modle", version=1, target=Stage.STAGING, actor=REQUESTER
         )
     with pytest.raises(VersionNotFoundError, match="Versions that exist: 1, 2"):
-        promotions.requests.move(model=MODEL, version=9, target=Stage.PRODUCTION, actor=REQUESTER)
+        promotions.requests.move(
+            model=MODEL,
+            version=9,
+            target=Stage.PRODUCTION,
+            actor=REQUESTER,
+            reason="better on the holdout set",
+        )
     assert promotions.reads.pending() == []

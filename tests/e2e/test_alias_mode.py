@@ -120,7 +120,7 @@ def test_a_direct_alias_move_applies_at_once(served: Served, mlflow_client: Any)
 def test_a_protected_alias_is_requested_and_moved_on_approval(
     served: Served, mlflow_client: Any
 ) -> None:
-    reply = _say(served, "churn 2 production")
+    reply = _say(served, "churn 2 production better on the holdout set")
 
     assert "Request #1" in reply["text"] and "@challenger → @champion" in reply["text"]
     card = served.fake.wait_for("chat.postMessage")[0]
@@ -141,7 +141,7 @@ def test_a_protected_alias_is_requested_and_moved_on_approval(
 
 
 def test_production_needs_the_staging_alias_first(served: Served, mlflow_client: Any) -> None:
-    reply = _say(served, "churn 3 @champion")
+    reply = _say(served, "churn 3 @champion better on the holdout set")
 
     assert reply["text"] == (
         ":warning: Version 3 of 'churn' holds no alias, not @challenger. Move it to "
@@ -154,11 +154,11 @@ def test_production_needs_the_staging_alias_first(served: Served, mlflow_client:
 def test_rollback_returns_to_the_holder_from_before_promobot(
     served: Served, mlflow_client: Any
 ) -> None:
-    _say(served, "churn 2 production")
+    _say(served, "churn 2 production better on the holdout set")
     _approve_latest_card(served)
     assert _aliases(mlflow_client)["champion"] == 2
 
-    _say(served, "rollback churn")
+    _say(served, "rollback 'churn' better on the holdout set")
 
     card = served.fake.wait_for("chat.postMessage", count=2)[-1]
     assert "*Rollback of @champion*" in all_text([card])
@@ -183,7 +183,7 @@ def test_archiving_the_production_holder_needs_approval(served: Served, mlflow_c
 def test_history_shows_who_asked_who_approved_and_the_displaced_version(
     served: Served,
 ) -> None:
-    _say(served, "churn 2 @champion")
+    _say(served, "churn 2 @champion better on the holdout set")
     _approve_latest_card(served)
 
     lines = [line.split(" · ", 1)[1] for line in _lines(_say(served, "history churn"))[1:]]
@@ -193,7 +193,8 @@ def test_history_shows_who_asked_who_approved_and_the_displaced_version(
         "lost @champion: replaced by version 2",
         f"*applied* · v2 @challenger → @champion · <@{APPROVER}> · #1",
         f"*approved* · v2 @challenger → @champion · <@{APPROVER}> · #1",
-        f"*requested* · v2 @challenger → @champion · <@{REQUESTER}> · #1 · promote",
+        f"*requested* · v2 @challenger → @champion · <@{REQUESTER}> · #1 · "
+        "promote: better on the holdout set",
     ]
 
 

@@ -112,10 +112,12 @@ def test_alias_mode_never_calls_a_stage_api_and_leaves_every_stage_alone(
     assert f"*{model}* · @champion: v1 · @challenger: v2" in say("list")
     assert "*@champion*" in say(f"list {model}")
     assert "now has alias 'challenger' (taken from v2)" in say(f"{model} 3 @challenger")
-    assert "Request #1" in say(f"{model} 3 production")
+    assert "Request #1" in say(f"{model} 3 production better on the holdout set")
     approve_card()
     assert "archived: its aliases were removed" in say(f"archive {model} 2")
-    assert f"Request #2 *{model}* v1: no alias → @champion" in say(f"rollback {model}")
+    assert f"Request #2 *{model}* v1: no alias → @champion" in say(
+        f"rollback '{model}' better on the holdout set"
+    )
     approve_card()
     assert "lost @champion: replaced by version 1" in say(f"history {model}")
     assert "No open requests." in say("pending")

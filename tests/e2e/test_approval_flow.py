@@ -9,11 +9,20 @@ from typing import Any
 
 from storage import queries
 from tests.conftest import Served
-from tests.e2e.conftest import APPROVER, OTHER, REQUESTER, all_text, buttons, stage_of
+from tests.e2e.conftest import (
+    APPROVER,
+    OTHER,
+    REQUESTER,
+    all_text,
+    buttons,
+    stage_of,
+)
+from tests.fake_slack import is_card
+from tests.slack_requests import reject_with_reason
 
 
 def _request_id(served: Served) -> str:
-    card = served.fake.wait_for("chat.postMessage")[-1]
+    card = served.fake.wait_for("chat.postMessage", is_card)[-1]
     return str(buttons(card.body["blocks"])[0]["value"])
 
 
@@ -25,7 +34,7 @@ def _events(served: Served, model: str = "churn") -> list[Any]:
 def test_production_request_posts_card_and_changes_nothing(
     served: Served, mlflow_client: Any
 ) -> None:
-    reply = served.slack.command(REQUESTER, "churn 2 production")
+    reply = served.slack.command(REQUESTER, "churn 2 production better on the holdout set")
     assert reply.status == 200
     card = served.fake.wait_for("chat.postMessage")[0]
     labels = [b["text"]["text"] for b in buttons(card.body["blocks"])]
@@ -41,7 +50,7 @@ def test_production_request_posts_card_and_changes_nothing(
 def test_second_person_approval_applies_archives_and_updates_card(
     served: Served, mlflow_client: Any
 ) -> None:
-    served.slack.command(REQUESTER, "promote churn 2 Production")
+    served.slack.command(REQUESTER, "promote churn 2 Production better on the holdout set")
     request_id = _request_id(served)
     assert served.slack.click(APPROVER, "promobot_approve", request_id).status == 200
     update = served.fake.wait_for("chat.update")[0]
@@ -57,7 +66,7 @@ def test_second_person_approval_applies_archives_and_updates_card(
 
 
 def test_requester_cannot_approve_own_request(served: Served, mlflow_client: Any) -> None:
-    served.slack.command(REQUESTER, "churn 2 production")
+    served.slack.command(REQUESTER, "churn 2 production better on the holdout set")
     request_id = _request_id(served)
     served.slack.click(REQUESTER, "promobot_approve", request_id, tag="self")
     refusal = served.fake.wait_for("response_url", lambda c: c.path.endswith("/self"))[0]
@@ -69,7 +78,7 @@ def test_requester_cannot_approve_own_request(served: Served, mlflow_client: Any
 
 
 def test_double_click_by_many_approvers_applies_once(served: Served, mlflow_client: Any) -> None:
-    served.slack.command(REQUESTER, "churn 2 production")
+    served.slack.command(REQUESTER, "churn 2 production better on the holdout set")
     request_id = _request_id(served)
     clickers = [f"U0APPROVER{i}" for i in range(8)]
     statuses: list[int] = []
@@ -99,7 +108,7 @@ def test_double_click_by_many_approvers_applies_once(served: Served, mlflow_clie
 
 
 def test_expired_request_cannot_be_approved(served: Served, mlflow_client: Any, clock: Any) -> None:
-    served.slack.command(REQUESTER, "churn 2 production")
+    served.slack.command(REQUESTER, "churn 2 production better on the holdout set")
     request_id = _request_id(served)
     clock.advance(hours=25)
     served.slack.click(APPROVER, "promobot_approve", request_id, tag="late")
@@ -111,16 +120,16 @@ def test_expired_request_cannot_be_approved(served: Served, mlflow_client: Any, 
 
 
 def test_reject_updates_card_and_changes_nothing(served: Served, mlflow_client: Any) -> None:
-    served.slack.command(REQUESTER, "churn 2 production")
+    served.slack.command(REQUESTER, "churn 2 production better on the holdout set")
     request_id = _request_id(served)
-    served.slack.click(APPROVER, "promobot_reject", request_id)
+    reject_with_reason(served.slack, served.fake, APPROVER, request_id, "not yet")
     update = served.fake.wait_for("chat.update")[0]
     assert "Rejected" in all_text([update]) and buttons(update.body["blocks"]) == []
     assert stage_of(mlflow_client, "churn", 2) == "Staging"
 
 
 def test_second_production_request_points_to_open_one(served: Served) -> None:
-    served.slack.command(REQUESTER, "churn 2 production")
+    served.slack.command(REQUESTER, "churn 2 production better on the holdout set")
     request_id = _request_id(served)
     served.slack.command(OTHER, "archive churn 1", tag="second")
     reply = served.fake.wait_for("response_url", lambda c: c.path.endswith("/second"))[0]
@@ -147,19 +156,19 @@ def test_archiving_production_version_needs_approval(served: Served, mlflow_clie
 
 
 def test_rollback_restores_previous_production_version(served: Served, mlflow_client: Any) -> None:
-    served.slack.command(REQUESTER, "churn 2 production")
+    served.slack.command(REQUESTER, "churn 2 production better on the holdout set")
     served.slack.click(APPROVER, "promobot_approve", _request_id(served))
     served.fake.wait_for("chat.update")
     served.slack.command(REQUESTER, "churn 3 staging", tag="staged")
     served.fake.wait_for("response_url", lambda c: c.path.endswith("/staged"))
-    served.slack.command(REQUESTER, "churn 3 production")
-    served.fake.wait_for("chat.postMessage", count=2)
+    served.slack.command(REQUESTER, "churn 3 production better on the holdout set")
+    served.fake.wait_for("chat.postMessage", is_card, count=2)
     served.slack.click(APPROVER, "promobot_approve", _request_id(served))
     served.fake.wait_for("chat.update", count=2)
     assert stage_of(mlflow_client, "churn", 3) == "Production"
 
-    served.slack.command(REQUESTER, "rollback churn")
-    card = served.fake.wait_for("chat.postMessage", count=3)[-1]
+    served.slack.command(REQUESTER, "rollback 'churn' better on the holdout set")
+    card = served.fake.wait_for("chat.postMessage", is_card, count=3)[-1]
     assert "churn* v2: *Archived* → *Production*" in all_text([card])
     served.slack.click(APPROVER, "promobot_approve", _request_id(served))
     served.fake.wait_for("chat.update", count=3)
@@ -168,7 +177,7 @@ def test_rollback_restores_previous_production_version(served: Served, mlflow_cl
 
 
 def test_cancel_by_requester_withdraws_and_updates_card(served: Served) -> None:
-    served.slack.command(REQUESTER, "churn 2 production")
+    served.slack.command(REQUESTER, "churn 2 production better on the holdout set")
     request_id = _request_id(served)
     served.slack.command(OTHER, f"cancel {request_id}", tag="other")
     refused = served.fake.wait_for("response_url", lambda c: c.path.endswith("/other"))[0]

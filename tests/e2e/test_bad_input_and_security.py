@@ -32,7 +32,7 @@ def _reply(served: Served, user: str, text: str) -> str:
         ("churn 2 prod", "Unknown stage 'prod'"),
         ("archive churn", "Missing arguments. Usage: `archive &lt;model&gt; &lt;version&gt;`"),
         ("churn 2 staging", "is already in Staging"),
-        ("churn 3 production", "is in None, not Staging"),
+        ("churn 3 production better on the holdout set", "is in None, not Staging"),
         ("frobnicate", "I don't know the command 'frobnicate'"),
     ],
 )
@@ -90,7 +90,9 @@ def test_hostile_model_name_is_escaped_everywhere(served: Served, mlflow_client:
     slack_text = "&lt;!channel&gt; &amp; &lt;@U0ANN&gt; *bold*"  # as Slack sends it
     served.slack.command(REQUESTER, f"list {slack_text}", tag="list")
     served.fake.wait_for("response_url", lambda c: c.path.endswith("/list"))
-    served.slack.command(REQUESTER, f"{slack_text} 1 production", tag="promote")
+    served.slack.command(
+        REQUESTER, f"{slack_text} 1 production better on the holdout set", tag="promote"
+    )
     card = served.fake.wait_for("chat.postMessage")[0]
     served.fake.wait_for("response_url", lambda c: c.path.endswith("/promote"))
     served.slack.click(APPROVER, "promobot_approve", str(buttons(card.body["blocks"])[0]["value"]))
@@ -113,7 +115,7 @@ def test_approver_groups_are_resolved_through_slack(
             mlflow_tracking_uri=tracking_uri, database_url=database_url, approvers=["S0APPROVERS"]
         )
     )
-    served.slack.command(REQUESTER, "churn 2 production")
+    served.slack.command(REQUESTER, "churn 2 production better on the holdout set")
     request_id = str(
         buttons(served.fake.wait_for("chat.postMessage")[0].body["blocks"])[0]["value"]
     )
@@ -153,11 +155,13 @@ def test_slack_refusing_the_card_withdraws_the_request(served: Served, mlflow_cl
     from tests.fake_slack import Failure
 
     served.fake.fail("chat.postMessage", Failure(error="channel_not_found"))
-    reply = _reply(served, REQUESTER, "churn 2 production")
+    reply = _reply(served, REQUESTER, "churn 2 production better on the holdout set")
     assert "could not post the approval card here (Slack said: channel_not_found)" in reply
     assert "withdrawn" in reply
     assert stage_of(mlflow_client, "churn", 2) == "Staging"
     with served.runtime.promotions.context.unit_of_work() as session:
         assert queries.list_open_requests(session=session) == []
-    served.slack.command(REQUESTER, "churn 2 production")  # the model's slot is free again
+    served.slack.command(
+        REQUESTER, "churn 2 production better on the holdout set"
+    )  # the model's slot is free again
     assert served.fake.wait_for("chat.postMessage", count=2)

@@ -161,3 +161,56 @@ def test_a_big_registry_fits_in_one_view(
     view = _open_home(served, APPROVER)
     assert len(view["blocks"]) <= MAX_VIEW_BLOCKS
     assert "and 61 more" in _text(view)  # 121 models, 60 shown
+
+
+def _click_on_home(served: Served, user: str, action_id: str, request_id: str) -> None:
+    reply = served.slack.interaction(
+        {
+            "type": "block_actions",
+            "user": {"id": user},
+            "trigger_id": "9.9.9",
+            "container": {"type": "view", "view_id": "V0HOME"},
+            "view": {"type": "home", "id": "V0HOME", "blocks": []},
+            "actions": [{"action_id": action_id, "value": request_id, "type": "button"}],
+        }
+    )
+    assert reply.status == 200
+
+
+def test_reject_from_home_asks_for_the_reason_then_refreshes_the_tab(served: Served) -> None:
+    request_id = _file_production_request(served)
+    _open_home(served, APPROVER)
+    _click_on_home(served, APPROVER, "promobot_reject", request_id)
+    opened = served.fake.wait_for("views.open")[0].body
+    modal = json.loads(opened["view"]) if isinstance(opened["view"], str) else opened["view"]
+    assert opened["trigger_id"] == "9.9.9"
+    [block] = [b for b in modal["blocks"] if b["type"] == "input"]
+    values = {block["block_id"]: {block["element"]["action_id"]: {"value": "worse recall"}}}
+    assert served.slack.submit_view(APPROVER, modal, values).status == 200
+    served.fake.wait_for("chat.update")
+    refreshed = _open_home(served, APPROVER, count=3)  # opened, refreshed, opened
+    assert "Waiting for your approval (0)" in _text(refreshed)
+    assert "*rejected*" in _text(refreshed)
+
+
+def test_with_two_approvals_an_approver_who_approved_is_not_asked_again(
+    serve_app: Any, tracking_uri: str, database_url: str, mlflow_client: Any
+) -> None:
+    seed_model(mlflow_client, "churn", versions=2, stages={1: "Production", 2: "Staging"})
+    served: Served = serve_app(
+        make_settings(
+            mlflow_tracking_uri=tracking_uri,
+            database_url=database_url,
+            approvers=[APPROVER, OTHER],
+            required_approvals=2,
+        )
+    )
+    request_id = _file_production_request(served)
+    assert "1 of 2" not in _text(_open_home(served, OTHER))
+    _click_on_home(served, APPROVER, "promobot_approve", request_id)
+    mine = _open_home(served, APPROVER, count=2)
+    assert "Waiting for your approval (0)" in _text(mine)
+    theirs = _text(_open_home(served, OTHER, count=2))
+    assert "Waiting for your approval (1)" in theirs
+    assert "1 of 2 approvals" in theirs
+    assert stage_of(mlflow_client, "churn", 2) == "Staging"

@@ -78,7 +78,12 @@ def test_secrets_never_appear_in_logs_replies_or_output(
     served: Served = serve_app(_secret_settings(tracking_uri, database_url))
     served.slack.secret = SIGNING_SECRET
     replies = []
-    for text in ("list churn", "frobnicate", "churn 9 staging", "churn 2 production"):
+    for text in (
+        "list churn",
+        "frobnicate",
+        "churn 9 staging",
+        "churn 2 production better on the holdout set",
+    ):
         replies.append(served.slack.command(REQUESTER, text, tag=f"t{len(replies)}"))
     card = served.fake.wait_for("chat.postMessage")[0]
     request_id = str(buttons(card.body["blocks"])[0]["value"])

@@ -45,7 +45,7 @@ def test_metrics_count_commands_decisions_mlflow_calls_and_slack_errors(
 ) -> None:
     assert "version(s)" in _reply(served, REQUESTER, "list churn")
     assert "frobnicate" in _reply(served, REQUESTER, "frobnicate")
-    _reply(served, REQUESTER, "churn 2 production")
+    _reply(served, REQUESTER, "churn 2 production better on the holdout set")
     card = served.fake.wait_for("chat.postMessage")[0]
     request_id = str(buttons(card.body["blocks"])[0]["value"])
     _click(served, REQUESTER, "promobot_approve", request_id)  # self-approval: refused

@@ -89,7 +89,7 @@ def test_promotion_end_to_end_against_mlflow_server(
     listing = fake_slack.wait_for("response_url", lambda c: c.path.endswith("/list"))[0]
     assert "2 version(s)" in listing.body["text"]
 
-    slack.command(REQUESTER, f"{name} 2 production")
+    slack.command(REQUESTER, f"{name} 2 production better on the holdout set")
     card = fake_slack.wait_for("chat.postMessage")[0]
     assert client.get_model_version(name, "2").current_stage == "Staging"
     request_id = str(buttons(card.body["blocks"])[0]["value"])

@@ -68,7 +68,7 @@ def serve_through_proxy(
 
 def file_production_request(served: Served, model: str, requester: str = "U0ANN") -> int:
     """`/promote <model> 2 production`; the id of the request its card carries."""
-    served.slack.command(requester, f"{model} 2 production", tag="file")
+    served.slack.command(requester, f"{model} 2 production better on the holdout set", tag="file")
     card = served.fake.wait_for("chat.postMessage")[0]
     return int(buttons(card.body["blocks"])[0]["value"])
 

@@ -64,7 +64,13 @@ def slack_client(fake_slack: FakeSlack) -> Any:
 
 
 def _file_request(promotions: Promotions, model: str) -> int:
-    filed = promotions.requests.move(model=model, version=2, target="production", actor=REQUESTER)
+    filed = promotions.requests.move(
+        model=model,
+        version=2,
+        target="production",
+        actor=REQUESTER,
+        reason="better on the holdout set",
+    )
     assert isinstance(filed, RequestFiled) and filed.request.id is not None
     return filed.request.id
 

@@ -43,7 +43,14 @@ def _command(served: Served, text: str, channel: str) -> dict[str, Any]:
     return served.fake.wait_for("response_url", lambda c: c.path.endswith(f"/{tag}"))[0].body
 
 
-@pytest.mark.parametrize("text", ["churn 2 production", "archive churn 1", "rollback churn 3"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "churn 2 production better on the holdout set",
+        "archive churn 1",
+        "rollback churn 3 better on the holdout set",
+    ],
+)
 def test_cards_of_slack_requests_go_to_the_approval_channel_with_a_link_back(
     served: Served, mlflow_client: Any, figure: Callable[[str], None], text: str
 ) -> None:
@@ -69,7 +76,7 @@ def test_cards_of_slack_requests_go_to_the_approval_channel_with_a_link_back(
 
 def test_without_a_permalink_the_reply_links_to_slacks_archive_address(served: Served) -> None:
     served.fake.fail("chat.getPermalink", Failure(error="channel_not_found"))
-    reply = _command(served, "churn 2 production", channel=PRIVATE)
+    reply = _command(served, "churn 2 production better on the holdout set", channel=PRIVATE)
     assert (
         f"<https://slack.com/archives/{APPROVALS}/p1700000000000001|open the card>"
         in (reply["text"])
@@ -77,7 +84,7 @@ def test_without_a_permalink_the_reply_links_to_slacks_archive_address(served: S
 
 
 def test_a_command_typed_in_the_approval_channel_is_answered_as_usual(served: Served) -> None:
-    reply = _command(served, "churn 2 production", channel=APPROVALS)
+    reply = _command(served, "churn 2 production better on the holdout set", channel=APPROVALS)
     assert "The approval card is in this channel" in reply["text"]
     assert served.fake.of("chat.getPermalink") == []
 

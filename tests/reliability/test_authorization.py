@@ -16,6 +16,7 @@ from storage import queries
 from storage.models import RequestStatus
 from tests.conftest import MutableClock, Served, make_settings, seed_model
 from tests.e2e.conftest import stage_of
+from tests.slack_requests import reject_with_reason
 
 REQUESTER, APPROVER, SECOND_APPROVER, OUTSIDER = "U0ANN", "U0BOB", "U0DAN", "U0CAT"
 FILED_AT = "2026-11-24 09:00 UTC"  # the MutableClock's start, as Slack's date fallback shows it
@@ -36,7 +37,7 @@ def served(serve_app: Any, tracking_uri: str, database_url: str, mlflow_client: 
 
 
 def _file_request(served: Served) -> int:
-    served.slack.command(REQUESTER, "churn 2 production", tag="filed")
+    served.slack.command(REQUESTER, "churn 2 production better on the holdout set", tag="filed")
     served.fake.wait_for("response_url", lambda c: c.path.endswith("/filed"))
     with served.runtime.promotions.context.unit_of_work() as session:
         (request,) = queries.list_open_requests(session=session)
@@ -147,7 +148,7 @@ def _approve(served: Served, clock: MutableClock, request_id: int) -> None:
 
 
 def _reject(served: Served, clock: MutableClock, request_id: int) -> None:
-    served.slack.click(APPROVER, "promobot_reject", str(request_id))
+    reject_with_reason(served.slack, served.fake, APPROVER, str(request_id), "not convincing")
     served.fake.wait_for("chat.update")
 
 

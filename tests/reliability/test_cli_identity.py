@@ -35,7 +35,17 @@ def _transition(cwd: Path, env: dict[str, str], *extra: str) -> subprocess.Compl
         clean.pop(name, None)
     args = ["models", "transition-stage", "--model-name", "churn", "--version", "2"]
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args, "--stage", "Production", *extra],
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            *args,
+            "--stage",
+            "Production",
+            "--reason",
+            "better on the holdout set",
+            *extra,
+        ],
         cwd=cwd,
         env={**clean, **env},
         capture_output=True,

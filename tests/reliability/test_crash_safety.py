@@ -71,7 +71,7 @@ def test_sigkill_mid_approval_is_settled_on_restart(
         },
     )
     crashing.slack.response_url_base = fake_slack.base_url + "/response"
-    crashing.slack.command("U0ANN", "churn 2 production")
+    crashing.slack.command("U0ANN", "churn 2 production better on the holdout set")
     request_id = str(buttons(fake_slack.wait_for("chat.postMessage")[0].body["blocks"])[0]["value"])
     # The process may die before its ack is written: that is the crash under test.
     with contextlib.suppress(http.client.HTTPException, ConnectionError):

@@ -63,7 +63,7 @@ def seeded(mlflow_client: Any) -> Any:
 
 
 def _file(served: Served) -> int:
-    served.slack.command(REQUESTER, "churn 2 production", tag="filed")
+    served.slack.command(REQUESTER, "churn 2 production better on the holdout set", tag="filed")
     card = served.fake.wait_for("chat.postMessage")[-1]
     return int(buttons(card.body["blocks"])[0]["value"])
 

@@ -67,7 +67,7 @@ def test_an_archive_racing_the_approval_that_puts_the_version_in_production_beco
         make_settings(mlflow_tracking_uri=tracking_uri, database_url=database_url),
         registry=registry,
     )
-    served.slack.command(REQUESTER, "churn 2 production", tag="promote")
+    served.slack.command(REQUESTER, "churn 2 production better on the holdout set", tag="promote")
     card = served.fake.wait_for("chat.postMessage")[0]
     promotion = int(buttons(card.body["blocks"])[0]["value"])
 

@@ -21,6 +21,7 @@ from tests.e2e.conftest import buttons
 from tests.reliability.conftest import file_production_request, stages_of
 from tests.reliability.mlflow_proxy import MlflowProxy
 from tests.reliability.records import kinds, request_and_trail
+from tests.slack_requests import reject_with_reason
 
 REQUESTER, APPROVER, OTHER = "U0ANN", "U0BOB", "U0CAT"
 TTL = timedelta(hours=1)
@@ -71,7 +72,9 @@ def test_a_failed_request_expires_a_ttl_after_it_failed_frees_its_model_and_is_l
     assert request.status == "expired" and request.open_model is None
     assert kinds(trail) == ["requested", "approved", "failed", "expired"]
 
-    served.slack.command(REQUESTER, f"{server_model} 2 production", tag="again")
+    served.slack.command(
+        REQUESTER, f"{server_model} 2 production better on the holdout set", tag="again"
+    )
     served.fake.wait_for("chat.postMessage", count=2)  # the model takes a new request
     assert stages_of(server_client, server_model) == {1: "Production", 2: "Staging"}
     assert mlflow_proxy.transitions == 0
@@ -95,7 +98,7 @@ def test_an_approver_can_reject_a_failed_request_and_free_its_model(
     _fail_approval(served, mlflow_proxy, request_id)
     reads_before = mlflow_proxy.reads
 
-    served.slack.click(OTHER, "promobot_reject", str(request_id), tag="reject")
+    reject_with_reason(served.slack, served.fake, OTHER, str(request_id), "MLflow is flaky")
 
     rejected_card = served.fake.wait_for("chat.update", count=2, timeout=30)[1]
     assert mlflow_proxy.reads > reads_before, "rejected without reading MLflow first"
@@ -107,7 +110,9 @@ def test_an_approver_can_reject_a_failed_request_and_free_its_model(
     assert kinds(trail) == ["requested", "approved", "failed", "rejected"]
     assert stages_of(server_client, server_model) == {1: "Production", 2: "Staging"}
     assert mlflow_proxy.transitions == 0
-    served.slack.command(REQUESTER, f"{server_model} 2 production", tag="again")
+    served.slack.command(
+        REQUESTER, f"{server_model} 2 production better on the holdout set", tag="again"
+    )
     served.fake.wait_for("chat.postMessage", count=2)
     figure(
         "failed request: an approver's Reject -> rejected (MLflow read first: not applied); "

@@ -32,7 +32,7 @@ from bot.slack import mrkdwn as md
 from bot.slack.blocks import ACTION_APPROVE, ACTION_REJECT, ACTION_RETRY
 from tests.conftest import MutableClock, Served, make_settings, seed_model
 from tests.e2e.conftest import buttons, stage_of
-from tests.fake_slack import Call, FakeSlack
+from tests.fake_slack import Call, FakeSlack, is_card
 from tests.slack_requests import SIGNING_SECRET, signature
 
 SCALE = float(os.environ.get("PROMOBOT_FUZZ_SCALE", "1"))
@@ -235,6 +235,8 @@ _ALLOWED_ANGLE = re.compile(
     r"<@[UW][A-Z0-9]{2,}>"  # a mention of an actor's real user ID (md.user)
     r"|<!date\^\d+\^\{date_short_pretty\} \{time\}\|[^<>]*>"  # md.date
     r"|<#[CGD][A-Z0-9]{2,}>"  # the channel the command came from (digest replies)
+    r"|<https://[^<>|\s]+\|See the card>"  # the card's permalink, in the requester's DM
+    r"|<!subteam\^S[A-Z0-9]{2,}>"  # a configured approver group, mentioned on cards
 )
 _RAW_AMPERSAND = re.compile(r"&(?!amp;|lt;|gt;)")
 
@@ -545,7 +547,7 @@ def test_fuzzed_interaction_payloads_never_crash(
         staging = [v for v, stage in stages.items() if stage == "Staging"]
         candidate = staging[0] if staging else min(v for v in stages if stages[v] != "Production")
         texts = [] if staging else [f"churn {candidate} staging"]
-        for text in [*texts, f"churn {candidate} production"]:
+        for text in [*texts, f"churn {candidate} production better on the holdout set"]:
             mark = fuzzing.mark()
             assert fuzzing.slack.command(text, tag="refile") == 200
             assert fuzzing.settle(mark)
@@ -555,7 +557,8 @@ def test_fuzzed_interaction_payloads_never_crash(
     def property_holds(payload: dict[str, Any], dice: int) -> None:
         if dice == 0:
             refile()
-        newest = buttons(fuzzing.fake.of("chat.postMessage")[-1].body["blocks"])[0]["value"]
+        cards = [c for c in fuzzing.fake.of("chat.postMessage") if is_card(c)]
+        newest = buttons(cards[-1].body["blocks"])[0]["value"]
         for action in payload["actions"]:
             if action.get("value") == LATEST:
                 action["value"] = newest
@@ -578,9 +581,12 @@ def test_fuzzed_interaction_payloads_never_crash(
         seen.update(c.method for c in calls)
         seen.update("applied" for c in calls if "Approved and applied" in str(c.body))
 
-    for text in ("churn 2 production", "archive fraud 1"):  # open requests for the first clicks
+    for text in (
+        "churn 2 production better on the holdout set",
+        "archive fraud 1",
+    ):  # open requests for the first clicks
         assert fuzzing.slack.command(text, tag="setup") == 200
-    fuzzing.fake.wait_for("chat.postMessage", count=2)
+    fuzzing.fake.wait_for("chat.postMessage", is_card, count=2)
     property_holds()
     elapsed = time.monotonic() - started
     figure(
@@ -689,7 +695,7 @@ def _hostile_flow(served: Served, label: str, typed: str) -> dict[str, str]:
 
     shown = {"list": ask("list", "list"), "list model": ask(f"list {typed}", "listmodel")}
     posted, updated = len(fake.of("chat.postMessage")), len(fake.of("chat.update"))
-    ask(f"{typed} 2 production", "file")
+    ask(f"{typed} 2 production better on the holdout set", "file")
     card = fake.wait_for("chat.postMessage", count=posted + 1)[-1]
     shown["card"] = "\n".join(shown_text(card.body))
     request_id = str(buttons(card.body["blocks"])[0]["value"])

@@ -19,6 +19,7 @@ from tests.e2e.conftest import buttons
 from tests.reliability.conftest import file_production_request, stages_of
 from tests.reliability.mlflow_proxy import LostAnswer, MlflowProxy
 from tests.reliability.records import kinds, request_and_trail
+from tests.slack_requests import reject_with_reason
 
 REQUESTER, APPROVER, OTHER = "U0ANN", "U0BOB", "U0CAT"
 
@@ -93,7 +94,7 @@ def _settle(how: str, served: Served, request_id: int) -> str:
     elif how == "retry":
         served.slack.click(OTHER, "promobot_retry", str(request_id), tag="retry")
     elif how == "reject":
-        served.slack.click(OTHER, "promobot_reject", str(request_id), tag="reject")
+        reject_with_reason(served.slack, served.fake, OTHER, str(request_id), "not now")
     else:
         from bot.app import build_web_client
         from bot.jobs.sweeper import settle_requests
@@ -134,8 +135,12 @@ def test_a_lost_answer_that_cannot_be_read_back_fails_then_is_found_applied_neve
     assert buttons(applied_card.body["blocks"]) == []
     trail = _assert_applied_once(served, server_client, server_model, request_id)
     assert trail == ["requested", "approved", "failed", "applied", "applied"]
-    if how in {"cancel", "reject"}:  # the clicker asked for something else: say what happened
+    if how == "cancel":  # the person asked for something else: say what happened
         told = served.fake.wait_for("response_url", lambda c: c.path.endswith(tag))[0]
+        assert "applied after all" in told.body["text"], told.body
+        assert "Cancelled" not in told.body["text"]
+    if how == "reject":  # a modal has no response_url: told privately in the channel
+        told = served.fake.wait_for("chat.postEphemeral", lambda c: c.body["user"] == OTHER)[0]
         assert "applied after all" in told.body["text"], told.body
         assert "Cancelled" not in told.body["text"]
     assert mlflow_proxy.transitions == 1, "a retry transitioned a second time"

@@ -99,7 +99,7 @@ def test_twenty_users_are_acked_in_time_and_told_mlflow_is_not_answering(
     figure: Callable[[str], None],
 ) -> None:
     request_ids = _file_requests(tracking_uri, database_url, clock, mlflow_client, USERS)
-    commands = ["list {m}", "{m} 1 staging", "rollback {m}", "list"]
+    commands = ["list {m}", "{m} 1 staging", "rollback '{m}' better on the holdout set", "list"]
     with HangingServer(lifetime=120) as hanging:
         served: Served = serve_app(
             make_settings(mlflow_tracking_uri=hanging.url, database_url=database_url)

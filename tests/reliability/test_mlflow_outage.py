@@ -23,7 +23,7 @@ COMMANDS = [
     "list churn",
     "churn 3 staging",
     "archive churn 3",
-    "rollback churn",
+    "rollback 'churn' better on the holdout set",
     "help",
     "pending",
     "history churn",
@@ -44,7 +44,7 @@ def test_commands_answer_within_three_seconds_and_retry_applies_once_after_outag
         served: Served = serve_app(
             make_settings(mlflow_tracking_uri=uri, database_url=database_url)
         )
-        served.slack.command("U0ANN", "churn 2 production")
+        served.slack.command("U0ANN", "churn 2 production better on the holdout set")
         card = served.fake.wait_for("chat.postMessage")[0]
         request_id = str(buttons(card.body["blocks"])[0]["value"])
 

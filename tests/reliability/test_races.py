@@ -25,7 +25,7 @@ from bot.stages import Stage
 from storage import queries
 from storage.db import create_db_engine
 from tests.conftest import Served, bot_env, free_port, make_settings, seed_model, wait_until_healthy
-from tests.fake_slack import FakeSlack
+from tests.fake_slack import FakeSlack, is_card
 from tests.slack_requests import SlackSender
 
 ROUNDS = int(os.environ.get("PROMOBOT_RACE_ROUNDS", "100"))
@@ -98,7 +98,11 @@ def test_fifty_concurrent_approvals_apply_each_request_once(
         if round_no:
             _restage(mlflow_client, "churn", candidate)
         filed = promotions.requests.move(
-            model="churn", version=candidate, target=Stage.PRODUCTION, actor=REQUESTER
+            model="churn",
+            version=candidate,
+            target=Stage.PRODUCTION,
+            actor=REQUESTER,
+            reason="better on the holdout set",
         )
         request_id = filed.request.id
         assert request_id is not None
@@ -148,12 +152,12 @@ def test_two_concurrent_production_requests_leave_one_version_in_production(
         others = [v for v in (1, 2, 3) if v not in current]
         for v in others:
             _restage(mlflow_client, "churn", v)
-        before = len(served.fake.of("chat.postMessage"))
+        before = len([c for c in served.fake.of("chat.postMessage") if is_card(c)])
         with ThreadPoolExecutor(2) as pool:
             list(
                 pool.map(
                     lambda v, r=round_no: served.slack.command(
-                        REQUESTER, f"churn {v} production", tag=f"c{r}{v}"
+                        REQUESTER, f"churn {v} production better on the holdout set", tag=f"c{r}{v}"
                     ),
                     others,
                 )
@@ -161,7 +165,7 @@ def test_two_concurrent_production_requests_leave_one_version_in_production(
         served.fake.wait_for(
             "response_url", lambda c, r=round_no: c.path.split("/")[-1][:-1] == f"c{r}", count=2
         )
-        cards = served.fake.of("chat.postMessage")[before:]
+        cards = [c for c in served.fake.of("chat.postMessage") if is_card(c)][before:]
         filed_total += len(cards)
         assert len(cards) == 1, "one model, one open request"
         value = str(cards[0].body["blocks"][-1]["elements"][0]["value"])
@@ -245,9 +249,11 @@ def test_two_bot_processes_sharing_postgres_apply_each_request_once(
             if round_no:
                 _restage(client, model, candidate)
             senders[round_no % 2].command(
-                REQUESTER, f"{model} {candidate} production", tag=f"f{round_no}"
+                REQUESTER,
+                f"{model} {candidate} production better on the holdout set",
+                tag=f"f{round_no}",
             )
-            card = fake_slack.wait_for("chat.postMessage", count=round_no + 1, timeout=30)[-1]
+            card = fake_slack.wait_for("chat.postMessage", is_card, round_no + 1, timeout=30)[-1]
             request_id = int(card.body["blocks"][-1]["elements"][0]["value"])
             _click_all(senders, request_id, round_no)
             fake_slack.wait_for(

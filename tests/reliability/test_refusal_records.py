@@ -32,7 +32,7 @@ def test_repeated_refused_clicks_on_two_replicas_are_recorded_once(
     )
     replicas: list[Served] = [serve_app(settings), serve_app(settings)]
     first = replicas[0]
-    first.slack.command(REQUESTER, "churn 2 production", tag="filed")
+    first.slack.command(REQUESTER, "churn 2 production better on the holdout set", tag="filed")
     first.fake.wait_for("response_url", lambda c: c.path.endswith("/filed"))
     with first.runtime.promotions.context.unit_of_work() as session:
         (request,) = queries.list_open_requests(session=session)

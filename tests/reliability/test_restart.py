@@ -91,7 +91,7 @@ def test_pending_request_and_its_card_work_after_restart(
     seed_model(mlflow_client, "fraud", versions=1, stages={1: "Production"})
     settings = make_settings(mlflow_tracking_uri=tracking_uri, database_url=database_url)
     before = serve_app(settings)
-    before.slack.command(REQUESTER, "churn 2 production")
+    before.slack.command(REQUESTER, "churn 2 production better on the holdout set")
     before.slack.command(REQUESTER, "archive fraud 1")
     cards = before.fake.wait_for("chat.postMessage", count=2)
     request_ids = [int(buttons(c.body["blocks"])[0]["value"]) for c in cards]
@@ -136,7 +136,7 @@ def test_retry_on_failed_request_works_after_restart(
     settings = make_settings(mlflow_tracking_uri=tracking_uri, database_url=database_url)
     down = RegistryDownForTransitions(MlflowRegistry.from_uri(tracking_uri, None))
     before = serve_app(settings, registry=down)
-    before.slack.command(REQUESTER, "churn 2 production")
+    before.slack.command(REQUESTER, "churn 2 production better on the holdout set")
     card = before.fake.wait_for("chat.postMessage")[0]
     request_id = int(buttons(card.body["blocks"])[0]["value"])
     before.slack.click(APPROVER, "promobot_approve", str(request_id))

@@ -37,7 +37,7 @@ def served(serve_app: Any, tracking_uri: str, database_url: str, mlflow_client: 
 
 
 def _file_request(served: Served) -> str:
-    served.slack.command(REQUESTER, "churn 2 production", tag="filed")
+    served.slack.command(REQUESTER, "churn 2 production better on the holdout set", tag="filed")
     served.fake.wait_for("response_url", lambda c: c.path.endswith("/filed"), timeout=15)
     with served.runtime.promotions.context.unit_of_work() as session:
         (request,) = queries.list_open_requests(session=session)
@@ -153,7 +153,7 @@ def test_card_post_that_keeps_failing_withdraws_the_request_and_records_it(
 ) -> None:
     """chat.postMessage 500 on every attempt: nothing half-done, and the audit log says why."""
     served.fake.fail("chat.postMessage", Failure(status=500, times=5))
-    served.slack.command(REQUESTER, "churn 2 production", tag="filed")
+    served.slack.command(REQUESTER, "churn 2 production better on the holdout set", tag="filed")
     reply = served.fake.wait_for("response_url", lambda c: c.path.endswith("/filed"), timeout=20)
     posts = served.fake.of("chat.postMessage")
     assert len(posts) == MAX_ATTEMPTS
@@ -177,7 +177,7 @@ def test_failing_response_url_does_not_lose_the_request(
     flaky = "response.flaky"  # the fake answers any /api/<name> path and can fail it
     served.fake.fail(flaky, Failure(status=500, times=5))
     served.slack.response_url_base = served.fake.api_url.rstrip("/")
-    served.slack.command(REQUESTER, "churn 2 production", tag=flaky)
+    served.slack.command(REQUESTER, "churn 2 production better on the holdout set", tag=flaky)
     card = served.fake.wait_for("chat.postMessage")[0]
     replies = served.fake.wait_for(flaky)
     time.sleep(1.0)  # any retry of the reply would arrive by now

@@ -65,6 +65,9 @@ def approval_card(details: CardDetails) -> Message:
     """The card posted when a request is filed, with Approve and Reject buttons."""
     request = details.request
     blocks = [*_header(request), *_evidence(details)]
+    asks = approvers_line(details.approvers)
+    if asks:
+        blocks.append(section(asks))
     blocks.append(context(f"Expires {md.date(request.expires_at)}. The requester cannot approve."))
     blocks.append(decision_buttons(request))
     return {"text": _fallback(request, "waiting for approval"), "blocks": blocks}
@@ -100,6 +103,8 @@ def decided_card(decision: Decision) -> Message:
         )
     if decision.detail:
         blocks.append(context(f"Why: {md.escape(decision.detail)}"))
+    elif request.comment and request.status in (RequestStatus.REJECTED, RequestStatus.CANCELLED):
+        blocks.append(section(f"*Reason:* {md.escape(request.comment)}"))
     if request.status == RequestStatus.FAILED:
         blocks.append(
             {
@@ -129,6 +134,8 @@ def _header(request: RequestView) -> list[Block]:
     ]
     if request.reason:
         lines.append(f"*Reason:* {md.escape(request.reason)}")
+    if request.required_approvals > 1:
+        lines.append(progress_line(request))
     if request.displaced:
         lines.append(f"On approval, {displaced_text(request.to_target, request.displaced)}.")
     elif request.kind == RequestKind.DEMOTE:
@@ -139,6 +146,21 @@ def _header(request: RequestView) -> list[Block]:
         )
         lines.append(f":warning: This takes production down: {gone}.")
     return [section("\n".join(lines))]
+
+
+def progress_line(request: RequestView) -> str:
+    """`1 of 2 approvals: @bob`, or `Needs 2 approvals.` before the first."""
+    if not request.approved_by:
+        return f"Needs {request.required_approvals} approvals."
+    who = ", ".join(md.user(a) for a in request.approved_by)
+    return f"{len(request.approved_by)} of {request.required_approvals} approvals: {who}"
+
+
+def approvers_line(approvers: tuple[str, ...]) -> str:
+    """`Approvers: @bob @ml-leads`: the configured approvers, mentioned; "" when not set."""
+    if not approvers:
+        return ""
+    return "Approvers: " + " ".join(md.approver(a) for a in approvers)
 
 
 def _requested(request: RequestView) -> str:

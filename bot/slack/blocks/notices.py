@@ -52,6 +52,14 @@ def outcome_notice(decision: Decision) -> str:
             return f":no_entry_sign: #{request.id} was not applied: {detail}. File a new request."
         case Outcome.CANCELLED:
             return f"You requested #{request.id}, so your Reject withdrew it. Nothing changed."
+        case Outcome.COUNTED:
+            return (
+                f":heavy_check_mark: Your approval of #{request.id} is counted: "
+                f"{len(request.approved_by)} of {request.required_approvals}. The change is "
+                "applied when the last approval lands."
+            )
+        case Outcome.REJECTED:
+            return f":x: You rejected #{request.id}. The requester has been told why."
     return f"Request #{request.id} is now {request.status}."
 
 

@@ -84,7 +84,13 @@ def test_alias_moved_by_a_script_is_flagged_once_with_its_previous_holder(
     # promobot moves @champion to v2: through @challenger, then a request and its approval.
     clock.advance(timedelta(minutes=5))
     promotions.requests.move(model="churn", version=2, target="staging", actor=REQUESTER)
-    filed = promotions.requests.move(model="churn", version=2, target="production", actor=REQUESTER)
+    filed = promotions.requests.move(
+        model="churn",
+        version=2,
+        target="production",
+        actor=REQUESTER,
+        reason="better on the holdout set",
+    )
     assert isinstance(filed, RequestFiled) and filed.request.id is not None
     promotions.decisions.approve(request_id=filed.request.id, actor=APPROVER)
     approved_at = clock.now

@@ -74,13 +74,21 @@ def test_digest_shows_promobot_and_outside_changes_since_the_last_digest(
     promotions.requests.move(model="fraud", version=1, target=Stage.STAGING, actor=REQUESTER)
     promotions.requests.move(model="flip", version=1, target=Stage.NONE, actor=REQUESTER)
     filed = promotions.requests.move(
-        model="churn", version=2, target=Stage.PRODUCTION, actor=REQUESTER
+        model="churn",
+        version=2,
+        target=Stage.PRODUCTION,
+        actor=REQUESTER,
+        reason="better on the holdout set",
     )
     assert isinstance(filed, RequestFiled) and filed.request.id is not None
     churn_request = filed.request.id
     promotions.decisions.approve(request_id=churn_request, actor=APPROVER)
     expiring = promotions.requests.move(
-        model="stale-request", version=1, target=Stage.PRODUCTION, actor=OTHER
+        model="stale-request",
+        version=1,
+        target=Stage.PRODUCTION,
+        actor=OTHER,
+        reason="better on the holdout set",
     )
     # Directly through MlflowClient, as the MLflow UI or a script would.
     mlflow_client.transition_model_version_stage("ranker", "1", "Production")
@@ -89,7 +97,11 @@ def test_digest_shows_promobot_and_outside_changes_since_the_last_digest(
     clock.advance(timedelta(hours=25))
     promotions.decisions.expire_overdue()
     pending = promotions.requests.move(
-        model="fraud", version=1, target=Stage.PRODUCTION, actor=OTHER
+        model="fraud",
+        version=1,
+        target=Stage.PRODUCTION,
+        actor=OTHER,
+        reason="better on the holdout set",
     )
 
     digest = promotions.digests.build(channel=CHANNEL)
