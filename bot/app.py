@@ -21,9 +21,12 @@ if TYPE_CHECKING:
     from slack_bolt import App
     from slack_sdk import WebClient
 
+    from bot.domain.registry_events import RegistryEvents
     from bot.metrics import Metrics
+    from bot.mlflow_webhooks.receiver import WebhookReceiver
     from bot.registry.mlflow_registry import TargetMapping
     from bot.registry.timed_client import CallTimer
+    from bot.slack.event_posting import RegistryAnnouncer
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,11 @@ class Runtime:
     promotions: Promotions
     #: Set by create_app; served at GET /metrics. None for the CLI, which exposes none.
     metrics: Metrics | None = field(default=None)
+    #: Registry events (set by create_app): the domain, the poster (None without
+    #: PROMOBOT_NOTIFY_CHANNEL) and the webhook receiver (None without its secret).
+    events: RegistryEvents | None = field(default=None)
+    announcer: RegistryAnnouncer | None = field(default=None)
+    webhooks: WebhookReceiver | None = field(default=None)
 
 
 #: MLflow's HTTP client retries 7 times with backoff by default, waits 120 s for each answer
@@ -197,7 +205,7 @@ def create_app(
 
     from bot.domain.replay import ReplayGuard
     from bot.metrics import Metrics
-    from bot.slack import actions, commands, errors, observe, replay, replies
+    from bot.slack import actions, commands, errors, notice_actions, observe, replay, replies
     from bot.slack.admission import AdmittingExecutor
     from bot.slack.approvers import SlackApprovers, WorkspaceMembers
 
@@ -229,5 +237,28 @@ def create_app(
     replay.register(app, ReplayGuard(context.unit_of_work, context.clock))
     commands.register(app, promotions, settings.command, metrics, settings.approval_channel)
     actions.register(app, promotions, metrics)
+    events, announcer, webhooks = build_registry_events(settings, promotions, client)
+    notice_actions.register(app, promotions, events, settings.approval_channel)
     errors.register(app)
-    return app, Runtime(settings, promotions, metrics)
+    return app, Runtime(settings, promotions, metrics, events, announcer, webhooks)
+
+
+def build_registry_events(
+    settings: Settings, promotions: Promotions, client: WebClient
+) -> tuple[RegistryEvents, RegistryAnnouncer | None, WebhookReceiver | None]:
+    """Registry events: the domain, the notice poster and the MLflow webhook receiver."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.domain.registry_events import RegistryEvents
+    from bot.mlflow_webhooks.receiver import WebhookReceiver
+    from bot.slack.event_posting import RegistryAnnouncer
+
+    events = RegistryEvents(promotions.context, promotions.requests)
+    channel = settings.notify_channel
+    announcer = RegistryAnnouncer(client, events, channel) if channel else None
+    secret = settings.mlflow_webhook_secret
+    webhooks = None
+    if secret is not None and secret.get_secret_value():
+        workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="mlflow-webhook")
+        webhooks = WebhookReceiver(secret.get_secret_value(), events, announcer, workers)
+    return events, announcer, webhooks

@@ -1,0 +1,352 @@
+"""What registry events mean to promobot, Slack-free: notices, alerts, and who posts them.
+
+An event (a webhook delivery, or something the watch found) becomes an announcement only
+after its unique key is recorded: `version:<model>:<n>` for a new version, `model:<name>`
+for a new model, and `outside:<model>:<target>:<revision>` for a change made outside
+promobot, whose revision is claimed with a compare-and-set on the holder promobot last saw.
+So a webhook, the watch and any number of replicas post each announcement once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.domain.cards import model_ui_url
+from bot.domain.outside_changes import explained_by_promobot, format_holders, parse_holders
+from bot.domain.requests import RequestService
+from bot.domain.results import MoveApplied, RequestFiled
+from bot.domain.rules import DomainContext
+from bot.errors import ModelNotFoundError, PromobotError, UsageError
+from bot.registry.entities import ModelVersion
+from bot.registry.targets import Target, TargetKind, holders
+from storage import event_queries
+from storage.event_models import AnnouncementKind, AnnouncementStatus, RegistryAnnouncement
+from storage.event_queries import HolderChange
+
+Metrics = Mapping[str, float]
+#: Moves promobot logged this long before it last looked still explain a change (clock skew,
+#: and the moment between MLflow's change and promobot's record of it).
+MOVE_SLACK = timedelta(minutes=2)
+#: An alias promobot never looked at: moves logged this long before the event explain it.
+UNSEEN_LOOKBACK = timedelta(minutes=10)
+#: How long to let an in-flight promobot move log itself before calling a change outside.
+SETTLE_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class VersionNotice:
+    """A new version: its run and metrics beside Production's, and the next step offered."""
+
+    announcement_id: int
+    model: str
+    version: int
+    run_id: str | None
+    description: str
+    metrics: Metrics
+    production_label: str
+    production: tuple[tuple[int, Metrics], ...]
+    #: The next step's target label: `Staging`, or `@challenger`.
+    next_step: str
+    ui_url: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelNotice:
+    announcement_id: int
+    model: str
+    description: str
+
+
+@dataclass(frozen=True)
+class PriorMove:
+    """promobot's move that put the previous holder there."""
+
+    at: datetime
+    actor: str
+    approved_by: str | None
+
+
+@dataclass(frozen=True)
+class OutsideAlert:
+    """`target` of `model` changed outside promobot, from `before` to `now`."""
+
+    announcement_id: int
+    model: str
+    target: str
+    now: tuple[int, ...]
+    before: tuple[int, ...]
+    prior: PriorMove | None = None
+
+    @property
+    def restore(self) -> int | None:
+        """The version the Restore button brings back: the single previous holder."""
+        return self.before[0] if len(self.before) == 1 else None
+
+
+Announcement = VersionNotice | ModelNotice | OutsideAlert
+
+
+@dataclass(frozen=True)
+class NextStepOutcome:
+    """What a notice's button did, and the notice it was pressed on."""
+
+    announcement: RegistryAnnouncement
+    result: MoveApplied | RequestFiled
+
+
+@dataclass
+class RegistryEvents:
+    """Turns registry events into announcements, each claimed once, and applies their buttons."""
+
+    context: DomainContext
+    requests: RequestService
+    #: Called once before an alias change no logged move explains is alerted on.
+    settle: Callable[[], None] = field(default=lambda: time.sleep(SETTLE_SECONDS))
+
+    # --- webhook events -------------------------------------------------------------------
+
+    def version_created(self, model: str, version: int, *, source: str) -> VersionNotice | None:
+        """The notice for a new version, unless it was announced or does not exist."""
+        registry = self.context.registry
+        try:
+            versions = registry.list_versions(model)
+        except ModelNotFoundError:
+            return None  # a test delivery, or the model is gone already
+        candidate = next((v for v in versions if v.version == version), None)
+        if candidate is None:
+            return None
+        production = holders(registry.targets, versions, registry.targets.production)
+        return self.claim_version(candidate, versions, production, source=source)
+
+    def model_created(self, model: str, *, source: str) -> ModelNotice | None:
+        try:
+            found = self.context.registry.get_model(model)
+        except ModelNotFoundError:
+            return None
+        claimed = self._claim(
+            RegistryAnnouncement(
+                key=f"model:{model}",
+                kind=AnnouncementKind.MODEL,
+                model_name=model,
+                source=source,
+                status=AnnouncementStatus.POSTING,
+                created_at=self.context.clock(),
+            )
+        )
+        if claimed is None:
+            return None
+        assert claimed.id is not None
+        return ModelNotice(claimed.id, model, found.description)
+
+    def alias_changed(
+        self, model: str, alias: str, version: int | None, *, source: str
+    ) -> OutsideAlert | None:
+        """An alert when an alias moved (or went) outside promobot; None for promobot's own.
+
+        In stage mode promobot manages no alias, so alias events mean nothing to it.
+        """
+        targets = self.context.registry.targets
+        if targets.mode != "aliases":
+            return None
+        target = Target(TargetKind.ALIAS, alias)
+        return self.holder_changed(
+            model, target.label, () if version is None else (version,), source
+        )
+
+    # --- shared with the watch ------------------------------------------------------------
+
+    def claim_version(
+        self,
+        candidate: ModelVersion,
+        versions: Sequence[ModelVersion],
+        production: Sequence[int],
+        *,
+        source: str,
+        metrics: Mapping[str, Metrics] | None = None,
+    ) -> VersionNotice | None:
+        """Claim the notice of `candidate`; None when it was claimed before."""
+        claimed = self._claim(
+            RegistryAnnouncement(
+                key=version_key(candidate.model, candidate.version),
+                kind=AnnouncementKind.VERSION,
+                model_name=candidate.model,
+                version=candidate.version,
+                source=source,
+                status=AnnouncementStatus.POSTING,
+                created_at=self.context.clock(),
+            )
+        )
+        if claimed is None:
+            return None
+        assert claimed.id is not None
+        registry = self.context.registry
+        by_number = {v.version: v for v in versions}
+        runs = [v.run_id for v in (candidate, *(by_number.get(n) for n in production)) if v]
+        if metrics is None:
+            try:
+                metrics = registry.run_metrics([r for r in runs if r])
+            except PromobotError:
+                metrics = {}
+
+        def of(v: ModelVersion | None) -> Metrics:
+            return metrics.get(v.run_id or "", {}) if v is not None and metrics else {}
+
+        return VersionNotice(
+            announcement_id=claimed.id,
+            model=candidate.model,
+            version=candidate.version,
+            run_id=candidate.run_id,
+            description=candidate.description,
+            metrics=of(candidate),
+            production_label=registry.targets.production.label,
+            production=tuple((n, of(by_number.get(n))) for n in production),
+            next_step=registry.targets.staging.label,
+            ui_url=model_ui_url(
+                self.context.rules.mlflow_ui_url, candidate.model, candidate.version
+            ),
+        )
+
+    def holder_changed(
+        self, model: str, target: str, now: Sequence[int], source: str, *, wait: bool = True
+    ) -> OutsideAlert | None:
+        """Record that `target` of `model` is held by `now`; alert if promobot did not do it.
+
+        `wait`: settle once before calling a change outside (the watch settles once per run).
+        """
+        uow = self.context.unit_of_work
+        current = tuple(sorted(now))
+        for attempt in range(2 if wait else 1):
+            with uow() as session:
+                row = event_queries.get_watched_holder(
+                    session=session, model_name=model, target=target
+                )
+            before = parse_holders(row.holders) if row is not None else ()
+            if row is not None and before == current:
+                return None
+            looked_at = row.seen_at if row is not None else self.context.clock() - UNSEEN_LOOKBACK
+            if self.explained(model, target, before, current, looked_at - MOVE_SLACK):
+                outside = False
+            elif wait and attempt == 0:
+                self.settle()  # a promobot move may be between MLflow and its log: look again
+                continue
+            else:
+                outside = True
+            return self._record_change(
+                HolderChange(model, target, format_holders(current), row.revision if row else 0),
+                before,
+                outside=outside,
+                source=source,
+            )
+        return None
+
+    def explained(
+        self, model: str, target: str, before: Sequence[int], now: Sequence[int], since: datetime
+    ) -> bool:
+        """promobot's moves logged since `since` explain the change from `before` to `now`."""
+        with self.context.unit_of_work() as session:
+            moves = event_queries.applied_moves_since(session=session, since=since)
+        return explained_by_promobot(moves, model=model, target=target, before=before, after=now)
+
+    def _record_change(
+        self, change: HolderChange, before: tuple[int, ...], *, outside: bool, source: str
+    ) -> OutsideAlert | None:
+        now = self.context.clock()
+        with self.context.unit_of_work() as session:
+            revision = event_queries.advance_holder(session=session, change=change, seen_at=now)
+            if revision is None or not outside:
+                return None
+            after = parse_holders(change.holders)
+            claimed = event_queries.claim_announcement(
+                session=session,
+                announcement=RegistryAnnouncement(
+                    key=f"outside:{change.model_name}:{change.target}:{revision}",
+                    kind=AnnouncementKind.OUTSIDE,
+                    model_name=change.model_name,
+                    version=after[0] if len(after) == 1 else None,
+                    target=change.target,
+                    previous_version=before[0] if len(before) == 1 else None,
+                    source=source,
+                    status=AnnouncementStatus.POSTING,
+                    created_at=now,
+                ),
+            )
+            if claimed is None:
+                return None
+            assert claimed.id is not None
+            prior = None
+            if len(before) == 1:
+                found = event_queries.last_move_into(
+                    session=session,
+                    model_name=change.model_name,
+                    target=change.target,
+                    version=before[0],
+                )
+                if found is not None:
+                    prior = PriorMove(found[0].at, found[0].actor, found[1])
+        return OutsideAlert(claimed.id, change.model_name, change.target, after, before, prior)
+
+    def _claim(self, announcement: RegistryAnnouncement) -> RegistryAnnouncement | None:
+        with self.context.unit_of_work() as session:
+            return event_queries.claim_announcement(session=session, announcement=announcement)
+
+    # --- after posting, and the buttons ---------------------------------------------------
+
+    def posted(self, announcement_id: int, *, channel_id: str, message_ts: str) -> None:
+        with self.context.unit_of_work() as session:
+            event_queries.finish_announcement(
+                session=session,
+                announcement_id=announcement_id,
+                status=AnnouncementStatus.POSTED,
+                channel_id=channel_id,
+                message_ts=message_ts,
+            )
+
+    def not_posted(self, announcement_id: int) -> None:
+        with self.context.unit_of_work() as session:
+            event_queries.finish_announcement(
+                session=session, announcement_id=announcement_id, status=AnnouncementStatus.FAILED
+            )
+
+    def next_step(self, *, announcement_id: int, actor: str) -> NextStepOutcome:
+        """Apply a notice's button as `actor`, under the usual rules: the version to the
+        staging target, or an alert's previous holder back (a request where protected)."""
+        with self.context.unit_of_work() as session:
+            found = event_queries.get_announcement(session=session, announcement_id=announcement_id)
+        if found is None or found.kind == AnnouncementKind.MODEL:
+            raise UsageError("This button does not belong to a promobot notice.")
+        targets = self.context.registry.targets
+        if found.kind == AnnouncementKind.VERSION:
+            assert found.version is not None
+            result = self.requests.move(
+                model=found.model_name, version=found.version, target=targets.staging, actor=actor
+            )
+            return NextStepOutcome(found, result)
+        if found.previous_version is None or found.target is None:
+            raise UsageError("This alert has no single earlier version to restore.")
+        target = targets.from_label(found.target)
+        if target == targets.production and found.version is not None:
+            restored: MoveApplied | RequestFiled = self.requests.rollback(
+                model=found.model_name, version=found.previous_version, actor=actor
+            )
+        else:
+            restored = self.requests.move(
+                model=found.model_name, version=found.previous_version, target=target, actor=actor
+            )
+        return NextStepOutcome(found, restored)
+
+
+def version_key(model: str, version: int) -> str:
+    return f"version:{model}:{version}"
+
+
+__all__ = [
+    "Announcement",
+    "ModelNotice",
+    "NextStepOutcome",
+    "OutsideAlert",
+    "RegistryEvents",
+    "VersionNotice",
+]
