@@ -87,7 +87,12 @@ class SlackSender:
             "trigger_id": _trigger_id(),
             "team": {"id": "T0FAKE", "domain": "fake"},
             "channel": {"id": channel, "name": "ml-releases"},
-            "message": {"type": "message", "ts": message_ts, "text": "card", "blocks": blocks or []},
+            "message": {
+                "type": "message",
+                "ts": message_ts,
+                "text": "card",
+                "blocks": blocks or [],
+            },
             "response_url": f"{self.response_url_base}/{tag}",
             "actions": [
                 {

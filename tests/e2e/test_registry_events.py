@@ -114,7 +114,11 @@ def test_installed_webhook_announces_a_new_version_and_its_button_moves_it(
     assert "retrained &lt;nightly&gt;" in text
     button = notice.body["blocks"][-1]["elements"][0]
     reply = served.slack.click(
-        "U0CLICKER", button["action_id"], button["value"], channel=CHANNEL, blocks=notice.body["blocks"]
+        "U0CLICKER",
+        button["action_id"],
+        button["value"],
+        channel=CHANNEL,
+        blocks=notice.body["blocks"],
     )
     assert reply.status == 200
     updated = fake_slack.wait_for("chat.update", lambda c: "U0CLICKER" in str(c.body), timeout=10)

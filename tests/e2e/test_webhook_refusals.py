@@ -88,9 +88,7 @@ def test_forged_missing_and_stale_signatures_get_401_and_post_nothing(
     assert fake_slack.of("chat.postMessage") == []
 
 
-def test_a_replayed_delivery_gets_200_and_has_no_effect(
-    served: Any, fake_slack: FakeSlack
-) -> None:
+def test_a_replayed_delivery_gets_200_and_has_no_effect(served: Any, fake_slack: FakeSlack) -> None:
     url = served.base_url
     delivery_id = str(uuid.uuid4())
     first = deliver(url, created("churn", 2), delivery_id=delivery_id)

@@ -100,7 +100,11 @@ def test_a_stage_moved_outside_promobot_is_caught_and_restore_files_a_request(
     button = alerts[0].body["blocks"][1]["elements"][0]
     assert button["text"]["text"] == "Restore v1"
     reply = served.slack.click(
-        "U0CAROL", button["action_id"], button["value"], channel=CHANNEL, blocks=alerts[0].body["blocks"]
+        "U0CAROL",
+        button["action_id"],
+        button["value"],
+        channel=CHANNEL,
+        blocks=alerts[0].body["blocks"],
     )
     assert reply.status == 200
     card = fake_slack.wait_for("chat.postMessage", lambda c: "Approve" in str(c.body))[0]
