@@ -88,18 +88,22 @@ def run(work: Path, quick: bool) -> list[dict[str, Any]]:
             bot.base_url + "/mlflow/webhooks", ["model_version.created"], SECRET
         )
         client.create_webhook("bare", bare.url, ["model_version.created"])
-        run_id = client.create_run(client.get_experiment_by_name("bench").experiment_id)
-        client.log_metric(run_id.info.run_id, "accuracy", 0.9)
-        notices, floors = [], []
+        experiment_id = client.get_experiment_by_name("bench").experiment_id
+        notices, floors, own = [], [], []
         for number in range(2, rounds + 3):
+            # A training run finishes, then registers its model: promobot reads its metrics.
+            run = client.create_run(experiment_id)
+            client.log_metric(run.info.run_id, "accuracy", 0.9 + number / 1000)
+            client.set_terminated(run.info.run_id)
             before = len(bare.arrivals)
-            client.create_model_version(MODEL, source="s3://bench/m", run_id=run_id.info.run_id)
+            client.create_model_version(MODEL, source="s3://bench/m", run_id=run.info.run_id)
             returned = time.monotonic()
             notice = _notice_of(fake, number)
-            _wait(lambda: len(bare.arrivals) > before)
+            _wait(lambda seen=before: len(bare.arrivals) > seen)
             if number > 2:  # the first round warms both up
                 notices.append(notice - returned)
                 floors.append(bare.arrivals[before] - returned)
+                own.append(notice - bare.arrivals[before])
             time.sleep(0.2)
     finally:
         if bot is not None:
@@ -108,12 +112,24 @@ def run(work: Path, quick: bool) -> list[dict[str, Any]]:
         stop_fake_slack(fake)
         stop_process(mlflow)
     value, floor = latency_summary(notices), latency_summary(floors)
-    ok = value["p50"] <= BUDGET * floor["p50"]
+    # MLflow submits the delivery before it answers, so the bare receiver often has it
+    # before create_model_version returns: a floor at or below zero leaves no ratio.
+    ok = floor["p50"] > 0 and value["p50"] <= BUDGET * floor["p50"]
+    p50 = row(
+        "notice p50 after create_model_version", value["p50"], floor["p50"], "<= 1.2x floor", ok
+    )
+    if floor["p50"] <= 0:
+        p50["ratio"] = None
     return [
-        row(
-            "notice p50 after create_model_version", value["p50"], floor["p50"], "<= 1.2x floor", ok
-        ),
+        p50,
         row("notice p99 after create_model_version", value["p99"], floor["p99"], "-", True),
+        row(
+            "notice p50 after the bare delivery (promobot)",
+            latency_summary(own)["p50"],
+            None,
+            "-",
+            True,
+        ),
     ]
 
 

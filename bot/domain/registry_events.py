@@ -170,7 +170,7 @@ class RegistryEvents:
         """Claim the notice of `candidate`; None when it was claimed before."""
         claimed = self._claim(
             RegistryAnnouncement(
-                key=version_key(candidate.model, candidate.version),
+                key=version_key(candidate),
                 kind=AnnouncementKind.VERSION,
                 model_name=candidate.model,
                 version=candidate.version,
@@ -210,11 +210,20 @@ class RegistryEvents:
         )
 
     def holder_changed(
-        self, model: str, target: str, now: Sequence[int], source: str, *, wait: bool = True
+        self,
+        model: str,
+        target: str,
+        now: Sequence[int],
+        source: str,
+        *,
+        wait: bool = True,
+        unseen_since: datetime | None = None,
     ) -> OutsideAlert | None:
         """Record that `target` of `model` is held by `now`; alert if promobot did not do it.
 
         `wait`: settle once before calling a change outside (the watch settles once per run).
+        `unseen_since`: for a target promobot never looked at, the moves logged since when
+        explain it (default: the last UNSEEN_LOOKBACK).
         """
         uow = self.context.unit_of_work
         current = tuple(sorted(now))
@@ -226,7 +235,10 @@ class RegistryEvents:
             before = parse_holders(row.holders) if row is not None else ()
             if row is not None and before == current:
                 return None
-            looked_at = row.seen_at if row is not None else self.context.clock() - UNSEEN_LOOKBACK
+            if row is not None:
+                looked_at = row.seen_at
+            else:
+                looked_at = unseen_since or self.context.clock() - UNSEEN_LOOKBACK
             if self.explained(model, target, before, current, looked_at - MOVE_SLACK):
                 outside = False
             elif wait and attempt == 0:
@@ -338,8 +350,11 @@ class RegistryEvents:
         return NextStepOutcome(found, restored)
 
 
-def version_key(model: str, version: int) -> str:
-    return f"version:{model}:{version}"
+def version_key(version: ModelVersion) -> str:
+    """`version:<model>:<n>:<created, ms>`: a model deleted and registered again under its
+    old name has its versions announced again."""
+    created = int(version.created_at.timestamp() * 1000)
+    return f"version:{version.model}:{version.version}:{created}"
 
 
 __all__ = [

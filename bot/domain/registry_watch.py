@@ -68,7 +68,7 @@ class RegistryWatch:
         found: list[Announcement] = list(
             self._new_versions(by_model, current, max(since, now - VERSION_WINDOW))
         )
-        found += self._outside_changes(current, production.label)
+        found += self._outside_changes(current, production.label, since)
         return WatchRun(tuple(found))
 
     def _production(self, model: RegisteredModel, versions: list[ModelVersion]) -> tuple[int, ...]:
@@ -85,7 +85,7 @@ class RegistryWatch:
         after: datetime,
     ) -> list[Announcement]:
         fresh = {
-            version_key(v.model, v.version): v
+            version_key(v): v
             for listed in by_model.values()
             for v in listed
             if v.created_at > after
@@ -118,8 +118,10 @@ class RegistryWatch:
         return notices
 
     def _outside_changes(
-        self, current: dict[str, tuple[int, ...]], target: str
+        self, current: dict[str, tuple[int, ...]], target: str, since: datetime
     ) -> list[Announcement]:
+        """Production changes since the last run; a model new since then is explained by
+        any promobot move since the watch began."""
         with self._ctx.unit_of_work() as session:
             rows = {
                 r.model_name: r
@@ -135,20 +137,21 @@ class RegistryWatch:
         unexplained = [
             model
             for model, held in changed.items()
-            if model in rows
-            and not self._events.explained(
+            if not self._events.explained(
                 model,
                 target,
-                parse_holders(rows[model].holders),
+                parse_holders(rows[model].holders) if model in rows else (),
                 held,
-                rows[model].seen_at - MOVE_SLACK,
+                (rows[model].seen_at if model in rows else since) - MOVE_SLACK,
             )
         ]
         if unexplained:
             self._events.settle()  # once per run: let in-flight promobot moves log themselves
         alerts: list[Announcement] = []
         for model, held in sorted(changed.items()):
-            alert = self._events.holder_changed(model, target, held, "watch", wait=False)
+            alert = self._events.holder_changed(
+                model, target, held, "watch", wait=False, unseen_since=since
+            )
             if alert is not None:
                 alerts.append(alert)
         return alerts

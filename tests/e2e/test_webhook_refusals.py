@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -111,9 +112,33 @@ def test_the_same_event_in_two_deliveries_is_announced_once(
     assert len(fake_slack.of("chat.postMessage")) == 1
 
 
+def first_line_of_answer(port: int, head: bytes, parts: list[bytes]) -> str:
+    """Send `head`, then `parts` until the server answers (it may close while we send)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(head)
+        try:
+            for part in parts:
+                sock.sendall(part)
+        except OSError:
+            pass
+        return sock.recv(4096).split(b"\r\n", 1)[0].decode()
+
+
 def test_body_limits_and_deep_json_apply(served: Any) -> None:
     url = served.base_url
-    assert deliver(url, b"{" + b" " * (1024 * 1024 + 1) + b"}")[0] == 413
+    port = int(url.rsplit(":", 1)[1])
+    signed = (
+        "POST /mlflow/webhooks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"X-MLflow-Delivery-Id: {uuid.uuid4()}\r\nX-MLflow-Timestamp: {int(time.time())}\r\n"
+        "X-MLflow-Signature: v1,AAAA\r\n"
+    )
+    declared = f"{signed}Content-Length: {2 * 1024 * 1024}\r\n\r\n".encode()
+    assert " 413 " in first_line_of_answer(port, declared, [b"{" * 65536])
+    chunked = f"{signed}Transfer-Encoding: chunked\r\n\r\n".encode()
+    chunk = b"x" * 65536
+    assert " 413 " in first_line_of_answer(
+        port, chunked, [b"%x\r\n%s\r\n" % (len(chunk), chunk)] * 17
+    )
     deep: Any = {"x": 1}
     for _ in range(100):
         deep = {"x": deep}
@@ -140,7 +165,6 @@ def test_route_answers_404_without_the_secret(
 
 def test_socket_modes_ops_app_serves_the_route_too(served: Any, fake_slack: FakeSlack) -> None:
     """`serve --socket` listens with the ops app only: the route is there as well."""
-    import socket
     import threading
 
     import uvicorn
