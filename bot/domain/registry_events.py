@@ -11,9 +11,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.domain.announcements import (
+    Metrics,
+    ModelNotice,
+    NextStepOutcome,
+    OutsideAlert,
+    PriorMove,
+    VersionNotice,
+)
 from bot.domain.cards import model_ui_url
 from bot.domain.outside_changes import explained_by_promobot, format_holders, parse_holders
 from bot.domain.requests import RequestService
@@ -21,12 +30,12 @@ from bot.domain.results import MoveApplied, RequestFiled
 from bot.domain.rules import DomainContext
 from bot.errors import ModelNotFoundError, PromobotError, UsageError
 from bot.registry.entities import ModelVersion
+from bot.registry.protocol import ModelRegistry
 from bot.registry.targets import Target, TargetKind, holders
 from storage import event_queries
 from storage.event_models import AnnouncementKind, AnnouncementStatus, RegistryAnnouncement
 from storage.event_queries import HolderChange
 
-Metrics = Mapping[str, float]
 #: Moves promobot logged this long before it last looked still explain a change (clock skew,
 #: and the moment between MLflow's change and promobot's record of it).
 MOVE_SLACK = timedelta(minutes=2)
@@ -34,67 +43,6 @@ MOVE_SLACK = timedelta(minutes=2)
 UNSEEN_LOOKBACK = timedelta(minutes=10)
 #: How long to let an in-flight promobot move log itself before calling a change outside.
 SETTLE_SECONDS = 3.0
-
-
-@dataclass(frozen=True)
-class VersionNotice:
-    """A new version: its run and metrics beside Production's, and the next step offered."""
-
-    announcement_id: int
-    model: str
-    version: int
-    run_id: str | None
-    description: str
-    metrics: Metrics
-    production_label: str
-    production: tuple[tuple[int, Metrics], ...]
-    #: The next step's target label: `Staging`, or `@challenger`.
-    next_step: str
-    ui_url: str | None = None
-
-
-@dataclass(frozen=True)
-class ModelNotice:
-    announcement_id: int
-    model: str
-    description: str
-
-
-@dataclass(frozen=True)
-class PriorMove:
-    """promobot's move that put the previous holder there."""
-
-    at: datetime
-    actor: str
-    approved_by: str | None
-
-
-@dataclass(frozen=True)
-class OutsideAlert:
-    """`target` of `model` changed outside promobot, from `before` to `now`."""
-
-    announcement_id: int
-    model: str
-    target: str
-    now: tuple[int, ...]
-    before: tuple[int, ...]
-    prior: PriorMove | None = None
-
-    @property
-    def restore(self) -> int | None:
-        """The version the Restore button brings back: the single previous holder."""
-        return self.before[0] if len(self.before) == 1 else None
-
-
-Announcement = VersionNotice | ModelNotice | OutsideAlert
-
-
-@dataclass(frozen=True)
-class NextStepOutcome:
-    """What a notice's button did, and the notice it was pressed on."""
-
-    announcement: RegistryAnnouncement
-    result: MoveApplied | RequestFiled
 
 
 @dataclass
@@ -105,12 +53,23 @@ class RegistryEvents:
     requests: RequestService
     #: Called once before an alias change no logged move explains is alerted on.
     settle: Callable[[], None] = field(default=lambda: time.sleep(SETTLE_SECONDS))
+    #: Reads a new version's run metrics while its versions are read.
+    _alongside: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=2, thread_name_prefix="events"),
+        repr=False,
+    )
 
     # --- webhook events -------------------------------------------------------------------
 
-    def version_created(self, model: str, version: int, *, source: str) -> VersionNotice | None:
-        """The notice for a new version, unless it was announced or does not exist."""
+    def version_created(
+        self, model: str, version: int, *, source: str, run_id: str | None = None
+    ) -> VersionNotice | None:
+        """The notice for a new version, unless it was announced or does not exist.
+
+        `run_id`, when the event names it, has its metrics read while the versions are.
+        """
         registry = self.context.registry
+        early = self._alongside.submit(_metrics_or_none, registry, run_id) if run_id else None
         try:
             versions = registry.list_versions(model)
         except ModelNotFoundError:
@@ -119,7 +78,8 @@ class RegistryEvents:
         if candidate is None:
             return None
         production = holders(registry.targets, versions, registry.targets.production)
-        return self.claim_version(candidate, versions, production, source=source)
+        known = (early.result() if early else None) or {}
+        return self.claim_version(candidate, versions, production, source=source, known=known)
 
     def model_created(self, model: str, *, source: str) -> ModelNotice | None:
         try:
@@ -166,8 +126,12 @@ class RegistryEvents:
         *,
         source: str,
         metrics: Mapping[str, Metrics] | None = None,
+        known: Mapping[str, Metrics] | None = None,
     ) -> VersionNotice | None:
-        """Claim the notice of `candidate`; None when it was claimed before."""
+        """Claim the notice of `candidate`; None when it was claimed before.
+
+        `metrics`: every run's metrics, read by the caller; else the runs not `known` are read.
+        """
         claimed = self._claim(
             RegistryAnnouncement(
                 key=version_key(candidate),
@@ -186,10 +150,11 @@ class RegistryEvents:
         by_number = {v.version: v for v in versions}
         runs = [v.run_id for v in (candidate, *(by_number.get(n) for n in production)) if v]
         if metrics is None:
-            try:
-                metrics = registry.run_metrics([r for r in runs if r])
-            except PromobotError:
-                metrics = {}
+            read = dict(known or {})
+            missing = [r for r in runs if r and r not in read]
+            if missing:
+                read.update(_metrics_or_none(registry, *missing) or {})
+            metrics = read
 
         def of(v: ModelVersion | None) -> Metrics:
             return metrics.get(v.run_id or "", {}) if v is not None and metrics else {}
@@ -350,18 +315,16 @@ class RegistryEvents:
         return NextStepOutcome(found, restored)
 
 
+def _metrics_or_none(registry: ModelRegistry, *run_ids: str | None) -> dict[str, Metrics] | None:
+    """Run metrics, or None when MLflow could not give them: a notice still goes out."""
+    try:
+        return dict(registry.run_metrics([r for r in run_ids if r]))
+    except PromobotError:
+        return None
+
+
 def version_key(version: ModelVersion) -> str:
     """`version:<model>:<n>:<created, ms>`: a model deleted and registered again under its
     old name has its versions announced again."""
     created = int(version.created_at.timestamp() * 1000)
     return f"version:{version.model}:{version.version}:{created}"
-
-
-__all__ = [
-    "Announcement",
-    "ModelNotice",
-    "NextStepOutcome",
-    "OutsideAlert",
-    "RegistryEvents",
-    "VersionNotice",
-]

@@ -13,13 +13,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.domain.announcements import Announcement
 from bot.domain.outside_changes import format_holders, parse_holders
-from bot.domain.registry_events import (
-    MOVE_SLACK,
-    Announcement,
-    RegistryEvents,
-    version_key,
-)
+from bot.domain.registry_events import MOVE_SLACK, RegistryEvents, version_key
 from bot.errors import PromobotError
 from bot.registry.entities import ModelVersion, RegisteredModel
 from bot.registry.targets import holders

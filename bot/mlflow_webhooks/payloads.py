@@ -31,6 +31,8 @@ class MalformedEvent(ValueError):
 class VersionCreated:
     model: str
     version: int
+    #: The source run, as MLflow names it (None when the version has none).
+    run_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,9 @@ def parse_event(payload: Mapping[str, Any]) -> RegistryEvent:
     if name == "registered_model.created":
         return ModelCreated(model)
     if name == "model_version.created":
-        return VersionCreated(model, _number(data.get("version")))
+        run_id = data.get("run_id")
+        usable = isinstance(run_id, str) and 0 < len(run_id) <= 100 and run_id.isascii()
+        return VersionCreated(model, _number(data.get("version")), run_id if usable else None)
     alias = _text(data, "alias")
     if name == "model_version_alias.deleted":
         return AliasChanged(model, alias, None)

@@ -19,7 +19,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.domain.registry_events import Announcement, RegistryEvents
+from bot.domain.announcements import Announcement
+from bot.domain.registry_events import RegistryEvents
 from bot.mlflow_webhooks import signature
 from bot.mlflow_webhooks.payloads import (
     AliasChanged,
@@ -126,7 +127,9 @@ class WebhookReceiver:
     def _announcement(self, event: RegistryEvent) -> Announcement | None:
         events = self._events
         if isinstance(event, VersionCreated):
-            return events.version_created(event.model, event.version, source="webhook")
+            return events.version_created(
+                event.model, event.version, source="webhook", run_id=event.run_id
+            )
         if isinstance(event, ModelCreated):
             return events.model_created(event.model, source="webhook")
         if isinstance(event, AliasChanged):

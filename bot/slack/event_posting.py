@@ -8,13 +8,8 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.domain.registry_events import (
-    Announcement,
-    ModelNotice,
-    OutsideAlert,
-    RegistryEvents,
-    VersionNotice,
-)
+from bot.domain.announcements import Announcement, ModelNotice, OutsideAlert, VersionNotice
+from bot.domain.registry_events import RegistryEvents
 from bot.slack.blocks.registry_notices import model_notice, outside_alert, version_notice
 
 log = logging.getLogger(__name__)

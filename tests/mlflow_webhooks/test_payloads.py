@@ -26,7 +26,9 @@ def body(event: str) -> dict[str, Any]:
 
 
 def test_mlflows_example_payloads_parse() -> None:
-    assert parse_event(body("model_version.created")) == VersionCreated("example_model", 1)
+    assert parse_event(body("model_version.created")) == VersionCreated(
+        "example_model", 1, "abcd1234abcd5678"
+    )
     assert parse_event(body("registered_model.created")) == ModelCreated("example_model")
     created = parse_event(body("model_version_alias.created"))
     assert isinstance(created, AliasChanged) and created.version is not None

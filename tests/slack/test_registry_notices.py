@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.domain.registry_events import ModelNotice, OutsideAlert, PriorMove, VersionNotice
+from bot.domain.announcements import ModelNotice, OutsideAlert, PriorMove, VersionNotice
 from bot.domain.results import MoveApplied
 from bot.slack.blocks.registry_notices import (
     alert_text,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.domain.registry_events import ModelNotice, OutsideAlert, VersionNotice
+from bot.domain.announcements import ModelNotice, OutsideAlert, VersionNotice
 from bot.domain.results import MoveApplied, RequestFiled
 from bot.slack import mrkdwn as md
 from bot.slack.blocks import Block, context, section
