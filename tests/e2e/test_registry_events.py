@@ -130,6 +130,7 @@ def test_installed_webhook_announces_a_new_version_and_its_button_moves_it(
     time.sleep(0.5)
     notices = fake_slack.of("chat.postMessage")
     assert len([c for c in notices if "Move to Staging" in str(c.body)]) == 2
+    assert len([c for c in notices if "New registered model *churn-wh*" in str(c.body)]) == 1
 
 
 def test_alias_moved_outside_gets_an_alert_and_promobots_own_move_none(

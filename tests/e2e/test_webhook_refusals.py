@@ -156,6 +156,19 @@ def test_other_events_are_acknowledged_and_ignored(served: Any, fake_slack: Fake
     assert fake_slack.of("chat.postMessage") == []
 
 
+def test_without_a_notify_channel_deliveries_are_accepted_and_nothing_is_posted(
+    serve_app: Any, tracking_uri: str, database_url: str, mlflow_client: Any, fake_slack: FakeSlack
+) -> None:
+    seed_model(mlflow_client, "churn", versions=2)
+    settings = make_settings(
+        mlflow_tracking_uri=tracking_uri, database_url=database_url, mlflow_webhook_secret=SECRET
+    )
+    status, answer = deliver(serve_app(settings).base_url, created("churn", 2))
+    assert status == 200 and "PROMOBOT_NOTIFY_CHANNEL" in json.loads(answer)["ignored"]
+    time.sleep(0.3)
+    assert fake_slack.of("chat.postMessage") == []
+
+
 def test_route_answers_404_without_the_secret(
     serve_app: Any, tracking_uri: str, database_url: str
 ) -> None:

@@ -143,3 +143,24 @@ def test_two_replicas_on_one_database_post_one_notice_per_event(
     assert len(posted(fake_slack, "*churn* v2")) == 1
     assert len(posted(fake_slack, "*churn* v3")) == 1
     assert len(fake_slack.of("chat.postMessage")) == 2
+
+
+def test_in_alias_mode_the_watch_catches_the_production_alias_moved_outside(
+    fake_slack: FakeSlack, tracking_uri: str, database_url: str, mlflow_client: Any
+) -> None:
+    seed_model(mlflow_client, "churn", versions=3)
+    mlflow_client.set_registered_model_alias("churn", "champion", "1")
+    runtime = build(fake_slack, tracking_uri, database_url, registry_mode="aliases")
+    job = watch_of(runtime)
+    assert job.run().baseline
+    runtime.promotions.requests.move(model="churn", version=2, target="@challenger", actor="U0A")
+    mlflow_client.set_registered_model_alias("churn", "champion", "3")
+    mlflow_client.set_registered_model_alias("churn", "shadow", "3")  # not watched: no alert
+    job.run()
+    alerts = posted(fake_slack, "outside promobot")
+    assert len(alerts) == 1
+    assert "@champion of *churn* moved to v3 outside promobot (it was v1)" in str(
+        alerts[0].body["blocks"]
+    )
+    job.run()
+    assert len(posted(fake_slack, "outside promobot")) == 1
