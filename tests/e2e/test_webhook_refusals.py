@@ -197,3 +197,31 @@ def test_socket_modes_ops_app_serves_the_route_too(served: Any, fake_slack: Fake
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def test_a_delivery_replayed_to_another_replica_has_no_effect(
+    serve_app: Any,
+    tracking_uri: str,
+    shared_database_url: str,
+    mlflow_client: Any,
+    fake_slack: FakeSlack,
+) -> None:
+    """Delivery ids live in the shared database, so a second replica refuses a replay too."""
+    seed_model(mlflow_client, "churn", versions=2)
+    settings = make_settings(
+        mlflow_tracking_uri=tracking_uri,
+        database_url=shared_database_url,
+        notify_channel=CHANNEL,
+        mlflow_webhook_secret=SECRET,
+    )
+    first, second = serve_app(settings), serve_app(settings)
+    delivery_id = str(uuid.uuid4())
+    assert deliver(first.base_url, created("churn", 1), delivery_id=delivery_id) == (
+        200,
+        '{"ok":true}',
+    )
+    replayed = deliver(second.base_url, created("churn", 2), delivery_id=delivery_id)
+    assert replayed[0] == 200 and json.loads(replayed[1])["duplicate"] is True
+    fake_slack.wait_for("chat.postMessage")
+    time.sleep(0.5)
+    assert ["*churn* v1" in str(c.body) for c in fake_slack.of("chat.postMessage")] == [True]
