@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.domain.registry_events import RegistryEvents
@@ -32,7 +32,7 @@ def register(
     @app.action(re.compile(f"^({ACTION_NEXT_STEP}|{ACTION_RESTORE})$"))
     @reporting_errors
     def handle_notice_button(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         ack()
         actor = clicker_of(body)

@@ -113,6 +113,15 @@ def test_a_stage_moved_outside_promobot_is_caught_and_restore_files_a_request(
     assert "asked to move *churn* v1 to Production: request #1 awaits approval" in str(
         update.body["blocks"]
     )
+    # A new-version notice's button moves the version as the clicker; a second click is told.
+    notice = posted(fake_slack, "*churn* v3 registered")[0]
+    step = notice.body["blocks"][-1]["elements"][0]
+    assert step["text"]["text"] == "Move to Staging"
+    for tag in ("first", "second"):
+        served.slack.click("U0ERIN", step["action_id"], step["value"], channel=CHANNEL, tag=tag)
+    told = fake_slack.wait_for("response_url", lambda c: c.path.endswith("/second"))[0]
+    assert "Version 3 of 'churn' is already in Staging." in told.body["text"]
+    fake_slack.wait_for("chat.update", lambda c: "<@U0ERIN> moved *churn* v3" in str(c.body))
     # promobot's own move, approved through the card, raises no alert.
     decision = served.runtime.promotions.decisions.approve(request_id=1, actor="U0DAVE")
     assert decision.request.status == "applied"
