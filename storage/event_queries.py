@@ -188,11 +188,17 @@ def baseline_holders(
         )
 
 
-def applied_moves_since(*, session: Session, since: datetime) -> list[DecisionEvent]:
-    """promobot's applied moves (direct, approved, displacements) at or after `since`."""
+def applied_moves_since(
+    *, session: Session, model_name: str, since: datetime
+) -> list[DecisionEvent]:
+    """promobot's applied moves of a model (direct, approved, displacements) since `since`."""
     statement = (
         select(DecisionEvent)
-        .where(col(DecisionEvent.event) == EventKind.APPLIED, col(DecisionEvent.at) >= since)
+        .where(
+            col(DecisionEvent.event) == EventKind.APPLIED,
+            col(DecisionEvent.model_name) == model_name,
+            col(DecisionEvent.at) >= since,
+        )
         .order_by(col(DecisionEvent.at), col(DecisionEvent.id))
     )
     return list(session.exec(statement))

@@ -101,20 +101,22 @@ class RegistryEvents:
         assert claimed.id is not None
         return ModelNotice(claimed.id, model, found.description)
 
-    def alias_changed(
-        self, model: str, alias: str, version: int | None, *, source: str
-    ) -> OutsideAlert | None:
+    def alias_changed(self, model: str, alias: str, *, source: str) -> OutsideAlert | None:
         """An alert when an alias moved (or went) outside promobot; None for promobot's own.
 
-        In stage mode promobot manages no alias, so alias events mean nothing to it.
+        The holder is read from the registry, not taken from the event: deliveries can
+        arrive out of order, and the registry says where the alias is now. In stage mode
+        promobot manages no alias, so alias events mean nothing to it.
         """
-        targets = self.context.registry.targets
-        if targets.mode != "aliases":
+        registry = self.context.registry
+        if registry.targets.mode != "aliases":
+            return None
+        try:
+            held = registry.get_model(model).aliases.get(alias)
+        except ModelNotFoundError:
             return None
         target = Target(TargetKind.ALIAS, alias)
-        return self.holder_changed(
-            model, target.label, () if version is None else (version,), source
-        )
+        return self.holder_changed(model, target.label, () if held is None else (held,), source)
 
     # --- shared with the watch ------------------------------------------------------------
 
@@ -224,7 +226,9 @@ class RegistryEvents:
     ) -> bool:
         """promobot's moves logged since `since` explain the change from `before` to `now`."""
         with self.context.unit_of_work() as session:
-            moves = event_queries.applied_moves_since(session=session, since=since)
+            moves = event_queries.applied_moves_since(
+                session=session, model_name=model, since=since
+            )
         return explained_by_promobot(moves, model=model, target=target, before=before, after=now)
 
     def _record_change(

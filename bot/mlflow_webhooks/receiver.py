@@ -133,7 +133,7 @@ class WebhookReceiver:
         if isinstance(event, ModelCreated):
             return events.model_created(event.model, source="webhook")
         if isinstance(event, AliasChanged):
-            return events.alias_changed(event.model, event.alias, event.version, source="webhook")
+            return events.alias_changed(event.model, event.alias, source="webhook")
         return None
 
 

@@ -42,7 +42,7 @@ def register(
             post_approval_card(client, promotions, outcome.result, approval_channel or channel)
         line = step_taken_line(outcome.result, actor)
         original = (body.get("message") or {}).get("blocks") or []
-        client.chat_update(channel=channel, ts=ts, **notice_after_step(original, line, line))
+        client.chat_update(channel=channel, ts=ts, **notice_after_step(original, line))
 
 
 def announcement_id_of(action: dict[str, Any]) -> int:

@@ -117,11 +117,11 @@ def test_a_stage_moved_outside_promobot_is_caught_and_restore_files_a_request(
     notice = posted(fake_slack, "*churn* v3 registered")[0]
     step = notice.body["blocks"][-1]["elements"][0]
     assert step["text"]["text"] == "Move to Staging"
-    for tag in ("first", "second"):
-        served.slack.click("U0ERIN", step["action_id"], step["value"], channel=CHANNEL, tag=tag)
+    served.slack.click("U0ERIN", step["action_id"], step["value"], channel=CHANNEL, tag="first")
+    fake_slack.wait_for("chat.update", lambda c: "<@U0ERIN> moved *churn* v3" in str(c.body))
+    served.slack.click("U0ERIN", step["action_id"], step["value"], channel=CHANNEL, tag="second")
     told = fake_slack.wait_for("response_url", lambda c: c.path.endswith("/second"))[0]
     assert "Version 3 of 'churn' is already in Staging." in told.body["text"]
-    fake_slack.wait_for("chat.update", lambda c: "<@U0ERIN> moved *churn* v3" in str(c.body))
     # promobot's own move, approved through the card, raises no alert.
     decision = served.runtime.promotions.decisions.approve(request_id=1, actor="U0DAVE")
     assert decision.request.status == "applied"

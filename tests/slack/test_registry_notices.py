@@ -79,9 +79,10 @@ def test_after_a_click_the_buttons_give_way_to_who_did_what() -> None:
     original = version_notice(notice())["blocks"]
     line = step_taken_line(MoveApplied("churn", 5, "None", "Staging", "U0CAROL"), "U0CAROL")
     assert line == ":white_check_mark: <@U0CAROL> moved *churn* v5 to Staging."
-    updated = notice_after_step(original, line, line)
+    updated = notice_after_step(original, line)
     assert not [b for b in updated["blocks"] if b["type"] == "actions"]
     assert updated["blocks"][0] == original[0] and line in str(updated["blocks"][-1])
+    assert updated["text"] == line  # a mention in the fallback text stays a mention
 
 
 def test_model_notice_is_short_and_escaped() -> None:

@@ -166,10 +166,10 @@ def step_taken_line(result: MoveApplied | RequestFiled, actor: str) -> str:
     )
 
 
-def notice_after_step(original: Sequence[Block], line: str, fallback: str) -> Message:
-    """The notice as posted, its buttons replaced by who did what."""
+def notice_after_step(original: Sequence[Block], line: str) -> Message:
+    """The notice as posted, its buttons replaced by who did what (`line`, already mrkdwn)."""
     kept = [b for b in original if isinstance(b, dict) and b.get("type") != "actions"]
-    return {"text": md.escape(fallback), "blocks": [*kept, context(line)]}
+    return {"text": line, "blocks": [*kept, context(line)]}
 
 
 def _button(text: str, action_id: str, announcement_id: int, style: str) -> Block:
