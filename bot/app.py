@@ -203,6 +203,7 @@ def create_app(
     """Build the Bolt app with every listener registered, and the runtime behind it."""
     from slack_bolt import App
 
+    from bot.domain.notice_steps import NoticeSteps
     from bot.domain.replay import ReplayGuard
     from bot.metrics import Metrics
     from bot.slack import actions, commands, errors, notice_actions, observe, replay, replies
@@ -238,7 +239,8 @@ def create_app(
     commands.register(app, promotions, settings.command, metrics, settings.approval_channel)
     actions.register(app, promotions, metrics)
     events, announcer, webhooks = build_registry_events(settings, promotions, client)
-    notice_actions.register(app, promotions, events, settings.approval_channel)
+    steps = NoticeSteps(promotions.context, promotions.requests)
+    notice_actions.register(app, promotions, steps, settings.approval_channel)
     errors.register(app)
     return app, Runtime(settings, promotions, metrics, events, announcer, webhooks)
 

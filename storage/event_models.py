@@ -57,6 +57,8 @@ class RegistryAnnouncement(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     channel_id: str | None = None
     message_ts: str | None = None
+    #: Who used the notice's button (claimed once; released if the move was refused).
+    acted_by: str | None = None
 
 
 class WatchedHolder(SQLModel, table=True):

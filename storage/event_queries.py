@@ -85,6 +85,32 @@ def finish_announcement(
     )
 
 
+def claim_step(*, session: Session, announcement_id: int, actor: str) -> bool:
+    """Record who used the notice's button, unless somebody already has."""
+    result = session.exec(
+        update(RegistryAnnouncement)
+        .where(
+            col(RegistryAnnouncement.id) == announcement_id,
+            col(RegistryAnnouncement.acted_by).is_(None),
+        )
+        .values(acted_by=actor)
+    )
+    assert isinstance(result, CursorResult)
+    return result.rowcount == 1
+
+
+def release_step(*, session: Session, announcement_id: int, actor: str) -> None:
+    """Let the button be used again: `actor`'s move was refused."""
+    session.exec(
+        update(RegistryAnnouncement)
+        .where(
+            col(RegistryAnnouncement.id) == announcement_id,
+            col(RegistryAnnouncement.acted_by) == actor,
+        )
+        .values(acted_by=None)
+    )
+
+
 def get_announcement(*, session: Session, announcement_id: int) -> RegistryAnnouncement | None:
     return session.get(RegistryAnnouncement, announcement_id)
 

@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from bot.domain.announcements import (
     Metrics,
     ModelNotice,
-    NextStepOutcome,
     OutsideAlert,
     PriorMove,
     VersionNotice,
@@ -26,9 +25,8 @@ from bot.domain.announcements import (
 from bot.domain.cards import model_ui_url
 from bot.domain.outside_changes import explained_by_promobot, format_holders, parse_holders
 from bot.domain.requests import RequestService
-from bot.domain.results import MoveApplied, RequestFiled
 from bot.domain.rules import DomainContext
-from bot.errors import ModelNotFoundError, PromobotError, UsageError
+from bot.errors import ModelNotFoundError, PromobotError
 from bot.registry.entities import ModelVersion
 from bot.registry.protocol import ModelRegistry
 from bot.registry.targets import Target, TargetKind, holders
@@ -290,33 +288,6 @@ class RegistryEvents:
             event_queries.finish_announcement(
                 session=session, announcement_id=announcement_id, status=AnnouncementStatus.FAILED
             )
-
-    def next_step(self, *, announcement_id: int, actor: str) -> NextStepOutcome:
-        """Apply a notice's button as `actor`, under the usual rules: the version to the
-        staging target, or an alert's previous holder back (a request where protected)."""
-        with self.context.unit_of_work() as session:
-            found = event_queries.get_announcement(session=session, announcement_id=announcement_id)
-        if found is None or found.kind == AnnouncementKind.MODEL:
-            raise UsageError("This button does not belong to a promobot notice.")
-        targets = self.context.registry.targets
-        if found.kind == AnnouncementKind.VERSION:
-            assert found.version is not None
-            result = self.requests.move(
-                model=found.model_name, version=found.version, target=targets.staging, actor=actor
-            )
-            return NextStepOutcome(found, result)
-        if found.previous_version is None or found.target is None:
-            raise UsageError("This alert has no single earlier version to restore.")
-        target = targets.from_label(found.target)
-        if target == targets.production and found.version is not None:
-            restored: MoveApplied | RequestFiled = self.requests.rollback(
-                model=found.model_name, version=found.previous_version, actor=actor
-            )
-        else:
-            restored = self.requests.move(
-                model=found.model_name, version=found.previous_version, target=target, actor=actor
-            )
-        return NextStepOutcome(found, restored)
 
 
 def _metrics_or_none(registry: ModelRegistry, *run_ids: str | None) -> dict[str, Metrics] | None:

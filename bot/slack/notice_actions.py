@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.domain.registry_events import RegistryEvents
+from bot.domain.notice_steps import NoticeSteps
 from bot.domain.results import RequestFiled
 from bot.domain.service import Promotions
 from bot.errors import UsageError
@@ -25,7 +25,7 @@ from bot.slack.publishing import post_approval_card
 
 
 def register(
-    app: App, promotions: Promotions, events: RegistryEvents, approval_channel: str | None
+    app: App, promotions: Promotions, steps: NoticeSteps, approval_channel: str | None
 ) -> None:
     """Attach the notice button listeners to `app`."""
 
@@ -36,7 +36,7 @@ def register(
     ) -> None:
         ack()
         actor = clicker_of(body)
-        outcome = events.next_step(announcement_id=announcement_id_of(action), actor=actor)
+        outcome = steps.next_step(announcement_id=announcement_id_of(action), actor=actor)
         channel, ts = notice_location(body)
         if isinstance(outcome.result, RequestFiled):
             post_approval_card(client, promotions, outcome.result, approval_channel or channel)

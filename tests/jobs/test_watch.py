@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import warnings
 from typing import Any
 
@@ -117,11 +118,25 @@ def test_a_stage_moved_outside_promobot_is_caught_and_restore_files_a_request(
     notice = posted(fake_slack, "*churn* v3 registered")[0]
     step = notice.body["blocks"][-1]["elements"][0]
     assert step["text"]["text"] == "Move to Staging"
-    served.slack.click("U0ERIN", step["action_id"], step["value"], channel=CHANNEL, tag="first")
-    fake_slack.wait_for("chat.update", lambda c: "<@U0ERIN> moved *churn* v3" in str(c.body))
-    served.slack.click("U0ERIN", step["action_id"], step["value"], channel=CHANNEL, tag="second")
-    told = fake_slack.wait_for("response_url", lambda c: c.path.endswith("/second"))[0]
-    assert "Version 3 of 'churn' is already in Staging." in told.body["text"]
+    clickers = [
+        threading.Thread(
+            target=served.slack.click,
+            args=(user, step["action_id"], step["value"]),
+            kwargs={"channel": CHANNEL, "tag": user},
+        )
+        for user in ("U0ERIN", "U0FRANK")
+    ]
+    for clicker in clickers:
+        clicker.start()
+    for clicker in clickers:
+        clicker.join(timeout=30)
+    told = fake_slack.wait_for("response_url")[0]
+    assert "already used this button; nothing more was changed." in told.body["text"]
+    moved = fake_slack.wait_for(
+        "chat.update", lambda c: "moved *churn* v3 to Staging" in str(c.body)
+    )
+    time.sleep(0.3)
+    assert len(fake_slack.of("chat.update")) == 2 and len(moved) == 1  # the Restore's, and this
     # promobot's own move, approved through the card, raises no alert.
     decision = served.runtime.promotions.decisions.approve(request_id=1, actor="U0DAVE")
     assert decision.request.status == "applied"

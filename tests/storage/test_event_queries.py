@@ -63,6 +63,13 @@ def test_an_announcement_key_is_claimed_once(uow: UnitOfWork) -> None:
         }
         stored = event_queries.get_announcement(session=session, announcement_id=first.id)
     assert stored is not None and stored.status == "posted" and stored.message_ts == "1.2"
+    with uow() as session:
+        assert event_queries.claim_step(session=session, announcement_id=first.id, actor="U1")
+        assert not event_queries.claim_step(session=session, announcement_id=first.id, actor="U2")
+        event_queries.release_step(session=session, announcement_id=first.id, actor="U2")
+        assert not event_queries.claim_step(session=session, announcement_id=first.id, actor="U2")
+        event_queries.release_step(session=session, announcement_id=first.id, actor="U1")
+        assert event_queries.claim_step(session=session, announcement_id=first.id, actor="U2")
 
 
 def test_a_holder_change_is_recorded_by_the_writer_that_read_the_current_revision(

@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("channel_id", sa.String(), nullable=True),
         sa.Column("message_ts", sa.String(), nullable=True),
+        sa.Column("acted_by", sa.String(), nullable=True),
         sa.UniqueConstraint("key", name="uq_registry_announcement_key"),
     )
     op.create_table(
