@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import digest_scale, footprint, latency
+from bench import digest_scale, events, footprint, latency
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,7 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run)")
     parser.add_argument("--out", default="bench/results/latest.json")
     parser.add_argument(
-        "--skip", action="append", default=[], help="skip a section: latency, digest or footprint"
+        "--skip",
+        action="append",
+        default=[],
+        help="skip a section: latency, digest, footprint or events",
     )
     args = parser.parse_args(argv)
     rows: list[dict[str, Any]] = []
@@ -41,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
             rows += digest_scale.run(work, quick=args.quick)
         if "footprint" not in args.skip:
             rows += footprint.run(work, quick=args.quick)
+        if "events" not in args.skip:
+            rows += events.run(work, quick=args.quick)
     report = {
         "machine": {
             "python": sys.version.split()[0],

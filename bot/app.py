@@ -21,9 +21,12 @@ if TYPE_CHECKING:
     from slack_bolt import App
     from slack_sdk import WebClient
 
+    from bot.domain.registry_events import RegistryEvents
     from bot.metrics import Metrics
+    from bot.mlflow_webhooks.receiver import WebhookReceiver
     from bot.registry.mlflow_registry import TargetMapping
     from bot.registry.timed_client import CallTimer
+    from bot.slack.event_posting import RegistryAnnouncer
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,11 @@ class Runtime:
     promotions: Promotions
     #: Set by create_app; served at GET /metrics. None for the CLI, which exposes none.
     metrics: Metrics | None = field(default=None)
+    #: Registry events (set by create_app): the domain, the poster (None without
+    #: PROMOBOT_NOTIFY_CHANNEL) and the webhook receiver (None without its secret).
+    events: RegistryEvents | None = field(default=None)
+    announcer: RegistryAnnouncer | None = field(default=None)
+    webhooks: WebhookReceiver | None = field(default=None)
 
 
 #: MLflow's HTTP client retries 7 times with backoff by default, waits 120 s for each answer
@@ -198,6 +206,7 @@ def create_app(
     """Build the Bolt app with every listener registered, and the runtime behind it."""
     from slack_bolt import App
 
+    from bot.domain.notice_steps import NoticeSteps
     from bot.domain.replay import ReplayGuard
     from bot.metrics import Metrics
     from bot.slack import (
@@ -205,6 +214,7 @@ def create_app(
         commands,
         errors,
         home,
+        notice_actions,
         observe,
         rejections,
         replay,
@@ -245,5 +255,29 @@ def create_app(
     request_form.register(app, promotions, metrics, settings.command, settings.approval_channel)
     home.register(app, promotions, settings.command)
     rejections.register(app, promotions, metrics)
+    events, announcer, webhooks = build_registry_events(settings, promotions, client)
+    steps = NoticeSteps(promotions.context, promotions.requests)
+    notice_actions.register(app, promotions, steps, settings.approval_channel)
     errors.register(app)
-    return app, Runtime(settings, promotions, metrics)
+    return app, Runtime(settings, promotions, metrics, events, announcer, webhooks)
+
+
+def build_registry_events(
+    settings: Settings, promotions: Promotions, client: WebClient
+) -> tuple[RegistryEvents, RegistryAnnouncer | None, WebhookReceiver | None]:
+    """Registry events: the domain, the notice poster and the MLflow webhook receiver."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.domain.registry_events import RegistryEvents
+    from bot.mlflow_webhooks.receiver import WebhookReceiver
+    from bot.slack.event_posting import RegistryAnnouncer
+
+    events = RegistryEvents(promotions.context, promotions.requests)
+    channel = settings.notify_channel
+    announcer = RegistryAnnouncer(client, events, channel) if channel else None
+    secret = settings.mlflow_webhook_secret
+    webhooks = None
+    if secret is not None and secret.get_secret_value():
+        workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="mlflow-webhook")
+        webhooks = WebhookReceiver(secret.get_secret_value(), events, announcer, workers)
+    return events, announcer, webhooks

@@ -1,4 +1,5 @@
-"""`promobot serve`: HTTP under uvicorn, or Socket Mode, plus the expiry sweep and digests."""
+"""`promobot serve`: HTTP under uvicorn, or Socket Mode, plus the expiry sweep, digests and the
+registry watch."""
 
 from __future__ import annotations
 
@@ -125,6 +126,7 @@ def _start_sweeper(runtime: Runtime, app: App) -> BackgroundScheduler:
 
     from bot.jobs.digests import DigestJobs, DigestRunner
     from bot.jobs.sweeper import SWEEP_SECONDS, settle_requests
+    from bot.jobs.watch import install_watch
 
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(
@@ -138,5 +140,6 @@ def _start_sweeper(runtime: Runtime, app: App) -> BackgroundScheduler:
         next_run_time=datetime.now(UTC),  # also once right away: repairs a crash at restart
     )
     DigestJobs(scheduler, DigestRunner(runtime.promotions, app.client, runtime.metrics)).install()
+    install_watch(scheduler, runtime)
     scheduler.start()
     return scheduler

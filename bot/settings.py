@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     )
     digest_cron: str = Field(DEFAULT_CRONTAB, validation_alias="PROMOBOT_DIGEST_CRON")
     digest_grace: timedelta = Field(timedelta(hours=1), validation_alias="PROMOBOT_DIGEST_GRACE")
+    notify_channel: str | None = Field(None, validation_alias="PROMOBOT_NOTIFY_CHANNEL")
+    mlflow_webhook_secret: SecretStr | None = _secret("PROMOBOT_MLFLOW_WEBHOOK_SECRET")
+    watch_interval: timedelta = Field(
+        timedelta(minutes=1), validation_alias="PROMOBOT_WATCH_INTERVAL"
+    )
     log_format: Literal["keyvalue", "json"] = Field(
         "keyvalue", validation_alias="PROMOBOT_LOG_FORMAT"
     )
@@ -182,6 +187,7 @@ class Settings(BaseSettings):
         "digest_grace",
         "digest_min_interval",
         "alias_cache_ttl",
+        "watch_interval",
         mode="before",
     )
     @classmethod
@@ -194,7 +200,9 @@ class Settings(BaseSettings):
             return timedelta(seconds=seconds)
         return value
 
-    @field_validator("request_ttl", "digest_grace", "digest_min_interval", "remind_every")
+    @field_validator(
+        "request_ttl", "digest_grace", "digest_min_interval", "remind_every", "watch_interval"
+    )
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):
@@ -208,7 +216,7 @@ class Settings(BaseSettings):
             raise ValueError("must not be negative")
         return value
 
-    @field_validator("digest_channel", mode="before")
+    @field_validator("digest_channel", "notify_channel", mode="before")
     @classmethod
     def _channel_id(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():
@@ -254,7 +262,12 @@ class Settings(BaseSettings):
 
     def secret_values(self) -> list[str]:
         """Every configured secret, so that logs and messages can hide them."""
-        secrets = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token]
+        secrets = [
+            self.slack_bot_token,
+            self.slack_signing_secret,
+            self.slack_app_token,
+            self.mlflow_webhook_secret,
+        ]
         values = [s.get_secret_value() for s in secrets if s is not None]
         for url in (self.database_url, self.mlflow_tracking_uri, self.mlflow_registry_uri):
             values += url_passwords(url) if url else []

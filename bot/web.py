@@ -1,6 +1,7 @@
 """promobot's HTTP surface: its paths, and the ASGI app `promobot serve` runs.
 
-POST /slack/events (commands and interactivity), GET /healthz, GET /metrics.
+POST /slack/events (commands and interactivity), GET /healthz, GET /metrics, and
+POST /mlflow/webhooks (MLflow registry events, bot/mlflow_webhooks/receiver.py).
 
 A Slack request is checked for size and signature before it is read whole or parsed
 (bot/slack/inbound.py), so requests that are not Slack's cost almost nothing. Bolt's own
@@ -24,6 +25,7 @@ from starlette.routing import Route
 
 from bot.health import HealthChecks
 from bot.metrics import METRICS_CONTENT_TYPE
+from bot.mlflow_webhooks.receiver import webhook_route
 from bot.slack.inbound import RefusedRequest, check_payload, read_signed_body
 from bot.slack.observe import dispatch
 
@@ -70,7 +72,8 @@ def create_http_app(bolt_app: App, runtime: Runtime) -> Starlette:
 
 
 def create_ops_app(runtime: Runtime) -> Starlette:
-    """Only /healthz and /metrics: what `serve --socket` listens on, since Slack never calls it."""
+    """/healthz, /metrics and /mlflow/webhooks: what `serve --socket` listens on, since Slack
+    never calls it."""
     return Starlette(routes=_ops_routes(runtime))
 
 
@@ -88,4 +91,5 @@ def _ops_routes(runtime: Runtime) -> list[Route]:
     return [
         Route(HEALTH_PATH, healthz, methods=["GET"]),
         Route(METRICS_PATH, metrics, methods=["GET"]),
+        webhook_route(runtime.webhooks),
     ]

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 from storage import digest_models as _digest_models  # noqa: F401  (digest tables, likewise)
+from storage import event_models as _event_models  # noqa: F401  (registry-event tables)
 from storage import models as _models  # noqa: F401  (registers the tables on the metadata)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000

@@ -187,8 +187,24 @@ def wait_until_healthy(base_url: str, timeout: float = 30.0) -> None:
         time.sleep(0.1)
 
 
-def start_mlflow_server(folder: Path, port: int) -> subprocess.Popen[bytes]:
-    """Start a real `mlflow server` on 127.0.0.1:`port` over `folder`; wait until healthy."""
+#: What an `mlflow server` needs to deliver webhooks to a test receiver on 127.0.0.1: a key
+#: for stored secrets, plain http and loopback allowed, and new webhooks seen at once.
+#: Deliveries run on the server's own thread pool; the job runner plays no part.
+MLFLOW_WEBHOOK_ENV = {
+    "MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY": "uM4bxsr6jRYIUO-7gn4mh0kWJYD2cDF0xPKFo6Wn5oM=",
+    "MLFLOW_WEBHOOK_ALLOWED_SCHEMES": "http,https",
+    "MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS": "true",
+    "MLFLOW_WEBHOOK_CACHE_TTL": "0",
+}
+
+
+def start_mlflow_server(
+    folder: Path, port: int, *, webhooks: bool = False
+) -> subprocess.Popen[bytes]:
+    """Start a real `mlflow server` on 127.0.0.1:`port` over `folder`; wait until healthy.
+
+    `webhooks`: also let it deliver webhooks to loopback http receivers (MLFLOW_WEBHOOK_ENV).
+    """
     log = (folder / "server.log").open("a")
     process = subprocess.Popen(
         [
@@ -215,6 +231,7 @@ def start_mlflow_server(folder: Path, port: int) -> subprocess.Popen[bytes]:
             **os.environ,
             "MLFLOW_TRACKING_URI": "",
             "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+            **(MLFLOW_WEBHOOK_ENV if webhooks else {}),
         },
     )
     uri = f"http://127.0.0.1:{port}"

@@ -77,7 +77,9 @@ class SlackSender:
         channel: str = "C0CHANNEL",
         message_ts: str = "1700000000.000001",
         tag: str = "click",
+        blocks: list[dict[str, Any]] | None = None,
     ) -> Reply:
+        """A button click; `blocks` are the clicked message's blocks, as Slack sends them."""
         payload: dict[str, Any] = {
             "type": "block_actions",
             "user": {"id": user, "username": user.lower(), "team_id": "T0FAKE"},
@@ -87,7 +89,12 @@ class SlackSender:
             "trigger_id": _trigger_id(),
             "team": {"id": "T0FAKE", "domain": "fake"},
             "channel": {"id": channel, "name": "ml-releases"},
-            "message": {"type": "message", "ts": message_ts, "text": "card"},
+            "message": {
+                "type": "message",
+                "ts": message_ts,
+                "text": "card",
+                "blocks": blocks or [],
+            },
             "response_url": f"{self.response_url_base}/{tag}",
             "actions": [
                 {

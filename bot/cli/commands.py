@@ -167,5 +167,26 @@ def run_digest(args: argparse.Namespace) -> int:
     return print_or_post_digest(_settings(), post=args.post)
 
 
+@_reports_errors
+def run_webhooks_install(args: argparse.Namespace) -> int:
+    from bot.cli import webhooks
+
+    return webhooks.install(_settings(), url=args.url)
+
+
+@_reports_errors
+def run_webhooks_list(args: argparse.Namespace) -> int:
+    from bot.cli import webhooks
+
+    return webhooks.list_webhooks(_settings())
+
+
+@_reports_errors
+def run_webhooks_test(args: argparse.Namespace) -> int:
+    from bot.cli import webhooks
+
+    return webhooks.test(_settings())
+
+
 def configure_logging(level: int = logging.INFO) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")

@@ -13,7 +13,9 @@ if TYPE_CHECKING:
 
     from bot.settings import Settings
 
-SECRET_NAMES = frozenset({"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"})
+SECRET_NAMES = frozenset(
+    {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "PROMOBOT_MLFLOW_WEBHOOK_SECRET"}
+)
 _TOKEN_PREFIXES = ("xoxb-", "xapp-", "xoxp-")
 #: MLflow reads these itself; promobot shows them so the report covers the whole setup.
 MLFLOW_ENVIRONMENT = (

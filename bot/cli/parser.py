@@ -101,6 +101,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--post", action="store_true", help="post it to $PROMOBOT_DIGEST_CHANNEL instead"
     )
     digest.set_defaults(run=commands.run_digest)
+
+    webhooks = sub.add_parser("webhooks", help="set up MLflow's registry webhook for promobot")
+    webhooks_sub = webhooks.add_subparsers(
+        title="webhooks commands", metavar="COMMAND", required=True
+    )
+    install = webhooks_sub.add_parser(
+        "install", help="create (or update) the 'promobot' webhook in MLflow"
+    )
+    install.add_argument(
+        "--url", required=True, help="where MLflow reaches promobot, e.g. https://promobot.example"
+    )
+    install.set_defaults(run=commands.run_webhooks_install)
+    webhooks_sub.add_parser("list", help="show promobot's webhook and its events").set_defaults(
+        run=commands.run_webhooks_list
+    )
+    webhooks_sub.add_parser(
+        "test", help="ask MLflow to send its test event; report whether it arrived"
+    ).set_defaults(run=commands.run_webhooks_test)
     return parser
 
 

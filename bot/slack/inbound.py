@@ -44,13 +44,26 @@ async def read_signed_body(request: Request, verifier: SignatureVerifier | None)
     media_type = headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type not in SLACK_MEDIA_TYPES:
         raise RefusedRequest(400, "Unsupported content type.")
-    declared = headers.get("content-length", "")
-    if declared.isdigit() and (len(declared) > 9 or int(declared) > MAX_BODY_BYTES):
-        raise RefusedRequest(413, "Request body too large.")
+    check_declared_length(request)
     timestamp = headers.get("x-slack-request-timestamp", "")
     signature = headers.get("x-slack-signature", "")
-    if verifier is None or not signature or not _is_fresh(timestamp):
+    if verifier is None or not signature or not is_fresh(timestamp):
         raise RefusedRequest(401, "Invalid or missing Slack signature.")
+    body = await read_body(request)
+    if not verifier.is_valid(body=body, timestamp=timestamp, signature=signature):
+        raise RefusedRequest(401, "Invalid or missing Slack signature.")
+    return body
+
+
+def check_declared_length(request: Request) -> None:
+    """Refuse a request whose Content-Length alone is over MAX_BODY_BYTES."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and (len(declared) > 9 or int(declared) > MAX_BODY_BYTES):
+        raise RefusedRequest(413, "Request body too large.")
+
+
+async def read_body(request: Request) -> bytes:
+    """The raw body, read in chunks and abandoned as soon as it passes MAX_BODY_BYTES."""
     body = bytearray()
     try:
         async for chunk in request.stream():
@@ -59,8 +72,6 @@ async def read_signed_body(request: Request, verifier: SignatureVerifier | None)
                 raise RefusedRequest(413, "Request body too large.")
     except ClientDisconnect:  # gone before the body ended: no answer reaches anyone
         raise RefusedRequest(400, "Incomplete request.") from None
-    if not verifier.is_valid(body=bytes(body), timestamp=timestamp, signature=signature):
-        raise RefusedRequest(401, "Invalid or missing Slack signature.")
     return bytes(body)
 
 
@@ -74,17 +85,18 @@ def check_payload(body: bytes, content_type: str | None) -> None:
         raise RefusedRequest(400, "Malformed Slack payload.") from None
     if not isinstance(parsed, dict):
         raise RefusedRequest(400, "Expected a JSON object.")
-    if _nested_deeper_than(parsed, MAX_NESTING):
+    if nested_deeper_than(parsed, MAX_NESTING):
         raise RefusedRequest(400, "Slack payload nested too deeply.")
 
 
-def _is_fresh(timestamp: str) -> bool:
+def is_fresh(timestamp: str) -> bool:
+    """Unix seconds in ASCII digits, within TIMESTAMP_TOLERANCE_SECONDS of now."""
     if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
         return False
     return abs(time.time() - int(timestamp)) <= TIMESTAMP_TOLERANCE_SECONDS
 
 
-def _nested_deeper_than(value: Any, limit: int) -> bool:
+def nested_deeper_than(value: Any, limit: int) -> bool:
     """Whether dicts and lists in `value` nest deeper than `limit`; no recursion, stops early."""
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:

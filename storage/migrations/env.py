@@ -6,6 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 from storage import digest_models as _digest_models  # noqa: F401  (registers the tables)
+from storage import event_models as _event_models  # noqa: F401  (registers the tables)
 from storage import models as _models  # noqa: F401  (registers the tables on the metadata)
 
 connection = context.config.attributes["connection"]

@@ -67,9 +67,7 @@ def _awaiting(requests: Sequence[RequestView], command: str) -> list[Block]:
         if request.required_approvals > 1:
             progress = f"{len(request.approved_by)} of {request.required_approvals} approvals. "
         blocks.append(
-            section(
-                f"{request_summary(request)}\n{progress}Expires {md.date(request.expires_at)}."
-            )
+            section(f"{request_summary(request)}\n{progress}Expires {md.date(request.expires_at)}.")
         )
         blocks.append(decision_buttons(request))
     return blocks + _more(len(requests) - SHOWN_AWAITING, f"{command} pending")

@@ -1,11 +1,8 @@
 """Request reasons, several approvals per request, and reminder slots.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-11-30
-
-0008 is reserved for another branch; whichever merges second points its down_revision at
-the other, so the chain stays linear.
 """
 
 from __future__ import annotations
@@ -16,7 +13,7 @@ from alembic import op
 from storage.types import UTCDateTime
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

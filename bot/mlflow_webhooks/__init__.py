@@ -1,0 +1,1 @@
+"""MLflow registry webhooks: signature checks, payload parsing and the receiving route."""
