@@ -53,6 +53,8 @@ def test_metrics_count_commands_decisions_mlflow_calls_and_slack_errors(
     clock.advance(minutes=90)
     _click(served, APPROVER, "promobot_approve", request_id)
     served.fake.wait_for("chat.update")
+    # The decision's thread reply and the requester's DM come after the card update.
+    served.fake.wait_for("chat.postMessage", count=3)
     assert stage_of(mlflow_client, "churn", 2) == "Production"
     # Slack refuses the next card: the request is withdrawn and the Slack error counted.
     served.fake.fail("chat.postMessage", Failure(error="channel_not_found"))
