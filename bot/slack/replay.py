@@ -11,6 +11,11 @@ from bot.domain.replay import ReplayGuard
 
 log = logging.getLogger(__name__)
 
+#: Payloads that change nothing, so a replay costs a read at most. A select's options load
+#: (`block_suggestion`) carries no unique id: the same text typed twice within a second is
+#: the same body, and refusing it would leave the select empty.
+READ_ONLY_PAYLOADS = frozenset({"block_suggestion"})
+
 
 def register(app: App, guard: ReplayGuard) -> None:
     """Attach the replay check to every request `app` handles."""
@@ -19,6 +24,8 @@ def register(app: App, guard: ReplayGuard) -> None:
     def refuse_replays(
         request: BoltRequest, next: Callable[[], BoltResponse]
     ) -> BoltResponse | None:
+        if request.body.get("type") in READ_ONLY_PAYLOADS:
+            return next()
         signature = _first(request.headers.get("x-slack-signature"))
         if signature and not guard.first_time(signature):
             log.warning("replayed request refused")

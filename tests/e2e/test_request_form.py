@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -266,3 +267,38 @@ def test_in_alias_mode_the_form_offers_aliases_and_moves_one(
     )
     assert answer["response_action"] == "update"
     assert int(mlflow_client.get_registered_model("churn").aliases["challenger"]) == 2
+
+
+def test_the_same_options_load_twice_is_answered_twice_but_a_replayed_submission_is_not(
+    served: Served,
+) -> None:
+    """Options loads carry no unique id and change nothing, so the replay guard lets the
+    same body through again; a submission's replay is still refused."""
+    served.slack.command(REQUESTER, "")
+    view = _opened_view(served)
+    payload = {
+        "type": "block_suggestion",
+        "user": {"id": REQUESTER},
+        "action_id": form.ACTION_MODEL,
+        "value": "ch",
+        "view": {**view, "id": "V0FORM"},
+    }
+    body = urlencode({"payload": json.dumps(payload)})
+    headers = served.slack.signed_headers(body)
+    for _ in range(2):
+        reply = served.slack.post(body, headers=headers)
+        assert reply.status == 200
+        assert [o["value"] for o in json.loads(reply.body)["options"]] == ["churn"]
+    submission = {
+        "type": "view_submission",
+        "user": {"id": REQUESTER},
+        "view": {
+            **view,
+            "id": "V0FORM",
+            "state": _state(model="churn", version="3", target="Staging"),
+        },
+    }
+    body = urlencode({"payload": json.dumps(submission)})
+    headers = served.slack.signed_headers(body)
+    assert served.slack.post(body, headers=headers).status == 200
+    assert served.slack.post(body, headers=headers).status == 401
