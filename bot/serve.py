@@ -140,3 +140,9 @@ def _start_sweeper(runtime: Runtime, app: App) -> BackgroundScheduler:
     DigestJobs(scheduler, DigestRunner(runtime.promotions, app.client, runtime.metrics)).install()
     scheduler.start()
     return scheduler
+
+
+def start_background_jobs(runtime: Runtime, app: App) -> BackgroundScheduler:
+    """The jobs `promobot serve` runs beside the app (expiry sweep, digests); the playground
+    runs the same ones."""
+    return _start_sweeper(runtime, app)
