@@ -154,7 +154,7 @@ class Workspace:
                 raise SlackError("thread_not_found")
             message = Message(
                 channel=_conversation(channel),
-                ts=f"{self._start}.{self._next():06d}",
+                ts=f"{int(time.time())}.{self._next():06d}",
                 text=text,
                 blocks=checked,
                 user=user,

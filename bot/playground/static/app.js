@@ -1,0 +1,430 @@
+// The playground page: a Slack channel, direct messages and a Home tab, drawn from what
+// promobot posted to the in-process Slack API, plus a live view of the MLflow registry.
+import { collectValues, el, mrkdwn, renderBlocks, textObject } from "./blockkit.js";
+
+const $ = (id) => document.getElementById(id);
+const POLL_MS = 500;
+const REGISTRY_POLL_MS = 1000;
+
+let config = null;
+let me = null;
+let tab = "channel";
+let lastVersion = -1;
+let snapshot = null;
+const messageNodes = new Map(); // message key -> { signature, node }
+const openThreads = new Set();
+let shownModal = null; // { id, hash, inputs }
+let shownHome = null; // { id, hash, inputs }
+let lastRegistry = "";
+
+async function call(path, body) {
+  const response = await fetch(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ person: me, ...body }),
+  });
+  const answer = await response.json().catch(() => ({}));
+  if (!response.ok) notice(answer.error ?? `The playground answered ${response.status}.`);
+  else if (answer.status && answer.status !== 200) notice(`promobot answered ${answer.status}.`);
+  return answer;
+}
+
+function notice(text) {
+  $("notice").textContent = text;
+}
+
+function context(extra = {}) {
+  return {
+    me,
+    people: Object.fromEntries(config.people.map((p) => [p.id, p])),
+    channels: { [config.channel.id]: config.channel.name },
+    peopleList: config.people.map((p) => ({ id: p.id, label: p.name })),
+    conversationList: [{ id: config.channel.id, label: `#${config.channel.name}` }],
+    currentConversation: config.channel.id,
+    confirm: confirmDialog,
+    ...extra,
+  };
+}
+
+// Messages
+
+function conversationId() {
+  return tab === "messages" ? snapshot?.dm_channel : config.channel.id;
+}
+
+function renderMessages() {
+  const list = $("messages");
+  const channel = conversationId();
+  const inConversation = (snapshot?.messages ?? []).filter((m) => m.channel === channel);
+  const replies = new Map();
+  for (const m of inConversation) {
+    if (m.thread_ts && m.thread_ts !== m.ts) {
+      if (!replies.has(m.thread_ts)) replies.set(m.thread_ts, []);
+      replies.get(m.thread_ts).push(m);
+    }
+  }
+  const top = inConversation.filter((m) => !m.thread_ts || m.thread_ts === m.ts);
+  const keep = new Set();
+  let previous = null;
+  for (const m of top) {
+    const key = `${m.channel}:${m.ts}`;
+    const thread = replies.get(m.ts) ?? [];
+    const signature = JSON.stringify([m, thread]);
+    let entry = messageNodes.get(key);
+    if (!entry || entry.signature !== signature) {
+      const node = messageNode(m, thread);
+      if (entry) entry.node.replaceWith(node);
+      entry = { signature, node };
+      messageNodes.set(key, entry);
+    }
+    const expected = previous ? previous.nextSibling : list.firstChild;
+    if (entry.node !== expected) list.insertBefore(entry.node, expected);
+    previous = entry.node;
+    keep.add(key);
+  }
+  for (const [key, entry] of messageNodes) {
+    if (!keep.has(key)) {
+      entry.node.remove();
+      messageNodes.delete(key);
+    }
+  }
+  $("empty").hidden = top.length > 0;
+}
+
+function messageNode(m, thread) {
+  const classes = ["message", m.ephemeral ? "ephemeral" : ""].join(" ").trim();
+  return el(
+    "li",
+    { class: classes, "data-testid": "message", id: `m${m.ts.replace(".", "-")}`, "data-ts": m.ts },
+    messageContent(m),
+    thread.length ? threadNode(m, thread) : null,
+  );
+}
+
+function messageContent(m) {
+  const author = config.people.find((p) => p.id === m.user)?.name ?? "promobot";
+  const when = new Date(Number(m.ts.split(".")[0]) * 1000);
+  return el(
+    "div",
+    { class: "message-content" },
+    el(
+      "div",
+      { class: "meta" },
+      el("span", { class: "author" }, author),
+      author === "promobot" ? el("span", { class: "badge" }, "APP") : null,
+      el("time", { datetime: when.toISOString() }, when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })),
+      m.edited ? el("span", { class: "edited" }, "(edited)") : null,
+    ),
+    m.ephemeral ? el("div", { class: "only-you" }, "Only visible to you") : null,
+    messageBody(m),
+  );
+}
+
+function messageBody(m) {
+  const ctx = context({
+    onAction: (block, element, extra) =>
+      call("/ui/action", { channel: m.channel, ts: m.ts, block_id: block.block_id, action_id: element.action_id, ...extra }),
+  });
+  if (m.blocks?.length) return renderBlocks(m.blocks, ctx);
+  return el("div", { class: "bk-text" }, mrkdwn(m.text, ctx));
+}
+
+function threadNode(parent, thread) {
+  const key = `${parent.channel}:${parent.ts}`;
+  const details = el(
+    "details",
+    { class: "thread", open: openThreads.has(key) },
+    el("summary", {}, `${thread.length} ${thread.length === 1 ? "reply" : "replies"}`),
+    thread.map((r) => el("div", { class: r.ephemeral ? "reply ephemeral" : "reply", "data-testid": "thread-reply" }, messageContent(r))),
+  );
+  details.addEventListener("toggle", () => (details.open ? openThreads.add(key) : openThreads.delete(key)));
+  return details;
+}
+
+// Confirm dialogs, modals and the Home tab
+
+function confirmDialog(spec) {
+  return new Promise((resolve) => {
+    const dialog = $("confirm-dialog");
+    $("confirm-title").textContent = spec.title?.text ?? "Are you sure?";
+    $("confirm-text").replaceChildren(textObject(spec.text, context()));
+    $("confirm-ok").textContent = spec.confirm?.text ?? "Yes";
+    $("confirm-deny").textContent = spec.deny?.text ?? "Cancel";
+    dialog.returnValue = "";
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "confirm"), { once: true });
+    dialog.showModal();
+  });
+}
+
+function renderModal() {
+  const dialog = $("modal");
+  const view = snapshot?.modal;
+  if (!view) {
+    shownModal = null;
+    if (dialog.open) dialog.close();
+    return;
+  }
+  if (shownModal && shownModal.id === view.id && shownModal.hash === view.hash) {
+    showErrors(view.errors ?? {});
+    return;
+  }
+  const inputs = new Map();
+  const ctx = context({
+    inputs,
+    errors: view.errors ?? {},
+    onAction: (block, element, extra) =>
+      call("/ui/action", { view_id: view.id, block_id: block.block_id, action_id: element.action_id, ...extra, values: collectValues(inputs) }),
+    loadOptions: (block, element, query) =>
+      call("/ui/options", { view_id: view.id, block_id: block.block_id, action_id: element.action_id, value: query, values: collectValues(inputs) }),
+  });
+  shownModal = { id: view.id, hash: view.hash, inputs };
+  $("modal-title").textContent = view.title?.text ?? "";
+  $("modal-body").replaceChildren(renderBlocks(view.blocks, ctx));
+  $("modal-error").textContent = view.errors?.[""] ?? "";
+  $("modal-close").textContent = view.close?.text ?? "Cancel";
+  $("modal-submit").hidden = !view.submit;
+  $("modal-submit").textContent = view.submit?.text ?? "Submit";
+  if (!dialog.open) dialog.showModal();
+}
+
+function showErrors(errors) {
+  $("modal-error").textContent = errors[""] ?? "";
+  for (const block of $("modal-body").querySelectorAll(".bk-input-block")) {
+    const message = errors[block.dataset.blockId];
+    block.classList.toggle("bk-has-error", Boolean(message));
+    block.querySelector(".bk-error")?.remove();
+    const field = block.querySelector("input, select, textarea");
+    if (message) {
+      const id = `input-${block.dataset.blockId}-error`;
+      block.append(el("div", { class: "bk-error", id, role: "alert" }, message));
+      field?.setAttribute("aria-invalid", "true");
+      field?.setAttribute("aria-describedby", id);
+    } else {
+      field?.removeAttribute("aria-invalid");
+    }
+  }
+}
+
+async function submitModal() {
+  if (!shownModal) return;
+  const button = $("modal-submit");
+  button.disabled = true;
+  try {
+    const answer = await call("/ui/submit", { view_id: shownModal.id, values: collectValues(shownModal.inputs) });
+    if (answer.errors) showErrors(answer.errors);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function closeModal() {
+  if (!shownModal) return;
+  const { id, inputs } = shownModal;
+  await call("/ui/close", { view_id: id, values: collectValues(inputs) });
+}
+
+function renderHome() {
+  const view = snapshot?.home;
+  $("home-empty").hidden = Boolean(view);
+  if (!view) {
+    shownHome = null;
+    $("home-view").replaceChildren();
+    return;
+  }
+  if (shownHome && shownHome.id === view.id && shownHome.hash === view.hash) return;
+  const inputs = new Map();
+  const ctx = context({
+    inputs,
+    onAction: (block, element, extra) =>
+      call("/ui/action", { view_id: view.id, block_id: block.block_id, action_id: element.action_id, ...extra, values: collectValues(inputs) }),
+  });
+  shownHome = { id: view.id, hash: view.hash, inputs };
+  $("home-view").replaceChildren(renderBlocks(view.blocks, ctx));
+}
+
+// Tabs, people and the composer
+
+function selectTab(name) {
+  tab = name;
+  for (const [id, value] of [["tab-channel", "channel"], ["tab-messages", "messages"], ["tab-home", "home"]]) {
+    $(id).setAttribute("aria-selected", String(value === name));
+  }
+  $("panel-conversation").hidden = name === "home";
+  $("panel-home").hidden = name !== "home";
+  $("panel-conversation").setAttribute("aria-labelledby", name === "messages" ? "tab-messages" : "tab-channel");
+  $("composer-label").textContent = name === "messages" ? "Message promobot" : `Message #${config.channel.name}`;
+  for (const entry of messageNodes.values()) entry.node.remove();
+  messageNodes.clear();
+  renderMessages();
+  if (name !== "channel") call("/ui/open-tab", { tab: name === "home" ? "home" : "messages" });
+}
+
+function switchPerson(id) {
+  me = id;
+  for (const entry of messageNodes.values()) entry.node.remove();
+  messageNodes.clear();
+  shownModal = null;
+  shownHome = null;
+  if ($("modal").open) $("modal").close();
+  lastVersion = -1;
+  notice("");
+  refresh();
+  if (tab === "home") call("/ui/open-tab", { tab: "home" });
+}
+
+function updateUsage() {
+  const text = $("composer").value;
+  const usage = $("usage");
+  if (!text.startsWith("/")) {
+    usage.replaceChildren();
+    return;
+  }
+  const [typed] = text.split(" ");
+  if (!config.command.startsWith(typed)) {
+    usage.replaceChildren(el("span", {}, `Only ${config.command} works here.`));
+    return;
+  }
+  const word = text.slice(config.command.length).trim().split(/\s+/)[0].toLowerCase();
+  let lines = config.usage.filter((u) => !word || u.usage.split(" ")[0].startsWith(word));
+  if (!lines.length) lines = config.usage.filter((u) => u.usage.startsWith("<"));
+  usage.replaceChildren(
+    el("div", { class: "usage-title" }, "Usage"),
+    el("ul", {}, lines.map((u) => el("li", {}, el("code", {}, `${config.command} ${u.usage}`), ` — ${u.text}`))),
+  );
+}
+
+async function sendComposer(event) {
+  event.preventDefault();
+  const box = $("composer");
+  const text = box.value.trim();
+  if (!text) return;
+  if (!text.startsWith(config.command)) {
+    notice(`This playground only passes ${config.command} commands to promobot; try ${config.command} help.`);
+    return;
+  }
+  notice("");
+  box.value = "";
+  updateUsage();
+  await call("/ui/command", { text, channel: conversationId() });
+}
+
+// The registry panel
+
+async function refreshRegistry() {
+  try {
+    const response = await fetch("/ui/registry");
+    const text = await response.text();
+    if (response.ok && text !== lastRegistry) {
+      lastRegistry = text;
+      renderRegistry(JSON.parse(text));
+    }
+  } catch {
+    $("registry-status").textContent = "The playground is not answering.";
+  } finally {
+    setTimeout(refreshRegistry, REGISTRY_POLL_MS);
+  }
+}
+
+function renderRegistry(registry) {
+  const select = $("new-version-model");
+  const chosen = select.value;
+  select.replaceChildren(...registry.models.map((m) => el("option", { value: m.name, selected: m.name === chosen }, m.name)));
+  const aliases = registry.mode === "aliases";
+  $("registry-models").replaceChildren(
+    ...registry.models.map((model) =>
+      el(
+        "section",
+        { class: "model", "data-model": model.name },
+        el("h3", {}, model.name),
+        el(
+          "table",
+          {},
+          el("caption", { class: "visually-hidden" }, `Versions of ${model.name}`),
+          el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Version"), aliases ? null : el("th", { scope: "col" }, "Stage"), el("th", { scope: "col" }, "Aliases"))),
+          el(
+            "tbody",
+            {},
+            model.versions.map((v) =>
+              el(
+                "tr",
+                { class: servingClass(v, registry), "data-version": v.version },
+                el("td", {}, `v${v.version}`),
+                aliases ? null : el("td", { class: `stage stage-${v.stage.toLowerCase()}` }, v.stage),
+                el("td", {}, v.aliases.length ? v.aliases.map((a) => `@${a}`).join(" ") : "—"),
+              ),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function servingClass(version, registry) {
+  const production = registry.mode === "aliases" ? version.aliases.includes(registry.production.replace(/^@/, "")) : version.stage === "Production";
+  return production ? "serving" : "";
+}
+
+async function postDigest() {
+  $("registry-status").textContent = "Asking promobot to post the digest…";
+  await call("/ui/digest", {});
+  $("registry-status").textContent = "Asked promobot for the digest; its answer is in the channel.";
+}
+
+async function registerVersion() {
+  const model = $("new-version-model").value;
+  if (!model) return;
+  $("registry-status").textContent = `Registering a new version of ${model}…`;
+  const answer = await call("/ui/new-version", { model });
+  if (answer.version) $("registry-status").textContent = `Registered ${answer.model} v${answer.version}.`;
+}
+
+// State
+
+async function refresh() {
+  const person = me;
+  try {
+    const response = await fetch(`/ui/state?person=${encodeURIComponent(person)}`);
+    const state = await response.json();
+    if (person !== me || !response.ok) return;
+    if (state.version === lastVersion) return;
+    lastVersion = state.version;
+    snapshot = state;
+    renderMessages();
+    renderModal();
+    renderHome();
+  } catch {
+    notice("The playground is not answering.");
+  }
+}
+
+async function poll() {
+  await refresh();
+  setTimeout(poll, POLL_MS);
+}
+
+async function start() {
+  config = await (await fetch("/ui/config")).json();
+  const people = $("person");
+  people.replaceChildren(...config.people.map((p) => el("option", { value: p.id }, p.label)));
+  me = config.people[0].id;
+  people.addEventListener("change", () => switchPerson(people.value));
+  $("tab-channel").addEventListener("click", () => selectTab("channel"));
+  $("tab-messages").addEventListener("click", () => selectTab("messages"));
+  $("tab-home").addEventListener("click", () => selectTab("home"));
+  $("composer").addEventListener("input", updateUsage);
+  $("composer-form").addEventListener("submit", sendComposer);
+  $("modal-submit").addEventListener("click", submitModal);
+  $("modal-close").addEventListener("click", closeModal);
+  $("modal").addEventListener("cancel", (event) => {
+    event.preventDefault();
+    closeModal();
+  });
+  $("post-digest").addEventListener("click", postDigest);
+  $("new-version").addEventListener("click", registerVersion);
+  document.body.dataset.ready = "true";
+  poll();
+  refreshRegistry();
+}
+
+start();

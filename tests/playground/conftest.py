@@ -1,0 +1,101 @@
+"""A served playground on an ephemeral loopback port, and small HTTP helpers for it."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from bot.playground.server import Playground, build_playground
+
+T = TypeVar("T")
+
+
+@dataclass
+class Served:
+    playground: Playground
+    url: str  # http://127.0.0.1:PORT (no trailing slash)
+
+    def get(self, path: str) -> tuple[int, Any]:
+        return _send(urllib.request.Request(self.url + path))
+
+    def post(self, path: str, data: Any, content_type: str = "application/json") -> tuple[int, Any]:
+        body = data if isinstance(data, bytes) else json.dumps(data).encode()
+        request = urllib.request.Request(
+            self.url + path, data=body, headers={"Content-Type": content_type}
+        )
+        return _send(request)
+
+    def state(self, person: str) -> dict[str, Any]:
+        status, body = self.get(f"/ui/state?person={person}")
+        assert status == 200, body
+        return dict(body)
+
+    def registry(self) -> dict[str, Any]:
+        status, body = self.get("/ui/registry")
+        assert status == 200, body
+        return dict(body)
+
+    def stages(self, model: str) -> dict[int, str]:
+        models = {m["name"]: m for m in self.registry()["models"]}
+        return {v["version"]: v["stage"] for v in models[model]["versions"]}
+
+
+def _send(request: urllib.request.Request) -> tuple[int, Any]:
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, _parsed(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, _parsed(exc.read())
+
+
+def _parsed(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw.decode(errors="replace")
+
+
+def wait_until(probe: Callable[[], T | None], timeout: float = 15.0, what: str = "") -> T:
+    """Poll `probe` (bounded) until it returns something truthy; return that."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = probe()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {timeout}s for {what or probe}")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    """The playground, seeded in this test's folder and served as `promobot playground` does."""
+    import uvicorn
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    playground = build_playground(tmp_path, url + "/")
+    server = uvicorn.Server(
+        uvicorn.Config(playground.asgi, log_config=None, access_log=False, log_level="warning")
+    )
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [listener]}, daemon=True, name="playground"
+    )
+    thread.start()
+    wait_until(lambda: server.started, what="the playground to start")
+    try:
+        yield Served(playground, url)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        listener.close()
