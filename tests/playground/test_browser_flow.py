@@ -1,0 +1,188 @@
+"""The issue's flow in headless Chromium: request, refused self-approval, approval."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.playground.conftest import Served
+
+pytestmark = pytest.mark.browser
+
+WAIT_SECONDS = 30
+
+
+def by_testid(testid: str) -> tuple[str, str]:
+    from selenium.webdriver.common.by import By
+
+    return By.CSS_SELECTOR, f'[data-testid="{testid}"]'
+
+
+def messages(driver: Any) -> list[Any]:
+    return list(driver.find_elements(*by_testid("message")))
+
+
+def card_with_button(driver: Any, label: str) -> Any:
+    from selenium.webdriver.common.by import By
+
+    for message in messages(driver):
+        if message.find_elements(By.XPATH, f".//button[normalize-space()='{label}']"):
+            return message
+    return None
+
+
+def click_and_confirm(driver: Any, message: Any, label: str) -> None:
+    """Click the card's button, then the confirm dialog's button of the same name."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    message.find_element(By.XPATH, f".//button[normalize-space()='{label}']").click()
+    dialog = WebDriverWait(driver, WAIT_SECONDS).until(
+        ec.visibility_of_element_located((By.ID, "confirm-dialog"))
+    )
+    assert "Apply this change?" in dialog.text
+    dialog.find_element(By.XPATH, f".//button[normalize-space()='{label}']").click()
+    WebDriverWait(driver, WAIT_SECONDS).until(ec.invisibility_of_element(dialog))
+
+
+def open_page(driver: Any, served: Served) -> Any:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(served.url + "/")
+    WebDriverWait(driver, WAIT_SECONDS).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "body[data-ready]")
+    )
+    return WebDriverWait(driver, WAIT_SECONDS)
+
+
+def test_engineer_files_is_refused_her_own_approval_and_the_approver_applies_it(
+    served: Served, browser: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import Select
+
+    wait = open_page(browser, served)
+    person = Select(browser.find_element(*by_testid("person")))
+    assert [o.text for o in person.options] == [
+        "Ann (ML engineer)",
+        "Bob (approver)",
+        "Cat (approver)",
+    ]
+    assert person.first_selected_option.text == "Ann (ML engineer)"
+
+    # 1. Ann files a Production request and sees the card.
+    composer = browser.find_element(*by_testid("composer"))
+    composer.send_keys("/promote")
+    wait.until(ec.text_to_be_present_in_element((By.ID, "usage"), "/promote <model> <version>"))
+    composer.send_keys(" churn-model 2 production", Keys.ENTER)
+    card = wait.until(lambda d: card_with_button(d, "Approve"))
+    assert "churn-model" in card.text and "Staging → Production" in card.text
+    assert card.find_elements(By.XPATH, ".//button[normalize-space()='Reject']")
+    private = wait.until(lambda d: [m for m in messages(d) if "Only visible to you" in m.text])
+    assert "The approval card is in this channel" in private[0].text
+
+    # 2. She clicks Approve on her own request and sees the refusal.
+    click_and_confirm(browser, card, "Approve")
+    refusal = wait.until(lambda d: [m for m in messages(d) if "yourself" in m.text])
+    assert "Only visible to you" in refusal[0].text
+    assert "someone else must approve it" in refusal[0].text
+    assert served.stages("churn-model")[2] == "Staging"
+
+    # 3. The view switches to the approver, who approves; the card and registry update.
+    person.select_by_visible_text("Bob (approver)")
+    wait.until(lambda d: not [m for m in messages(d) if "yourself" in m.text])  # Ann's only
+    card = wait.until(lambda d: card_with_button(d, "Approve"))
+    click_and_confirm(browser, card, "Approve")
+    decided = wait.until(
+        lambda d: [m for m in messages(d) if "churn-model" in m.text and "Approved" in m.text]
+    )
+    assert not card_with_button(browser, "Approve")
+    assert "(edited)" in decided[0].text
+    registry = browser.find_element(*by_testid("registry"))
+    row = wait.until(
+        lambda _d: registry.find_elements(
+            By.CSS_SELECTOR, '[data-model="churn-model"] tr[data-version="2"].serving'
+        )
+    )
+    assert "Production" in row[0].text
+    assert (
+        "Archived"
+        in registry.find_element(
+            By.CSS_SELECTOR, '[data-model="churn-model"] tr[data-version="1"]'
+        ).text
+    )
+
+    screenshot = tmp_path / "playground-after-approval.png"
+    assert browser.save_screenshot(str(screenshot)) and screenshot.stat().st_size > 10_000
+    with capsys.disabled():
+        print(f"\nplayground screenshot after the flow: {screenshot}")
+
+
+def test_model_names_with_markup_are_shown_as_text_in_the_browser(
+    served: Served, browser: Any
+) -> None:
+    from mlflow import MlflowClient
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    names = ["<script>", "<!channel>", "<img src=x onerror=alert(1)>"]
+    client = MlflowClient(tracking_uri=served.playground.settings.mlflow_tracking_uri)
+    for name in names:
+        client.create_registered_model(name)
+
+    wait = open_page(browser, served)
+    browser.find_element(*by_testid("composer")).send_keys("/promote list", Keys.ENTER)
+    listing = wait.until(lambda d: [m for m in messages(d) if "<script>" in m.text])[0]
+    for name in names:
+        assert name in listing.text
+    assert "@channel" not in listing.text
+    assert listing.find_elements(By.CSS_SELECTOR, "script, img, a") == []
+
+    registry = browser.find_element(*by_testid("registry"))
+    wait.until(lambda _d: "<!channel>" in registry.text)
+    shown = [h.text for h in registry.find_elements(By.CSS_SELECTOR, "h3")]
+    assert set(names) <= set(shown)
+    assert registry.find_elements(By.CSS_SELECTOR, "script, img") == []
+    assert browser.execute_script("return window.__pwned === undefined")
+
+
+RENDER = """
+const [text, done] = arguments;
+import("/static/blockkit.js").then(({ renderBlocks }) => {
+  const node = renderBlocks(
+    [{ type: "section", text: { type: "mrkdwn", text } }],
+    { people: { U0PLAYBOB: { name: "Bob" } } },
+  );
+  done({
+    text: node.textContent,
+    elements: [...node.querySelectorAll("*")].map((e) => e.tagName.toLowerCase()),
+    links: [...node.querySelectorAll("a")].map((a) => a.getAttribute("href")),
+  });
+});
+"""
+
+
+def test_renderer_turns_slack_markup_into_text_and_only_safe_links(
+    served: Served, browser: Any
+) -> None:
+    open_page(browser, served)
+    text = (
+        "<!channel> &lt;script&gt;window.__pwned=1&lt;/script&gt; <javascript:alert(1)|click me> "
+        "<https://mlflow.org|MLflow> *bold* _italic_ `code` <@U0PLAYBOB> "
+        "<!subteam^S0PLAY|@ml-leads>"
+    )
+    rendered = browser.execute_async_script(RENDER, text)
+    assert "@channel" in rendered["text"]
+    assert "<script>window.__pwned=1</script>" in rendered["text"]
+    assert "click me" in rendered["text"] and "@Bob" in rendered["text"]
+    assert "@ml-leads" in rendered["text"]
+    assert rendered["links"] == ["https://mlflow.org"]
+    assert {"strong", "em", "code"} <= set(rendered["elements"])
+    assert not {"script", "img", "iframe"} & set(rendered["elements"])
+    assert browser.execute_script("return window.__pwned === undefined")
