@@ -186,3 +186,43 @@ def test_renderer_turns_slack_markup_into_text_and_only_safe_links(
     assert {"strong", "em", "code"} <= set(rendered["elements"])
     assert not {"script", "img", "iframe"} & set(rendered["elements"])
     assert browser.execute_script("return window.__pwned === undefined")
+
+
+def test_a_modal_shows_field_errors_and_closes_on_submit_and_home_shows_its_view(
+    served: Served, browser: Any
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import Select
+
+    from tests.playground.view_listeners import attach_test_listeners, post_form_opener
+
+    attach_test_listeners(served)
+    post_form_opener(served)
+    wait = open_page(browser, served)
+    opener = wait.until(lambda d: card_with_button(d, "Open the form"))
+    opener.find_element(By.XPATH, ".//button[normalize-space()='Open the form']").click()
+    modal = wait.until(ec.visibility_of_element_located((By.ID, "modal")))
+    assert "Request a promotion" in modal.text
+
+    modal.find_element(By.CSS_SELECTOR, "input[type=search]").send_keys("churn")
+    model = modal.find_element(By.CSS_SELECTOR, "select[aria-label='Model']")
+    wait.until(lambda _d: "churn-model" in model.text)
+    Select(model).select_by_visible_text("churn-model")
+    reason = browser.find_element(By.XPATH, "//label[normalize-space()='Reason']")
+    field = browser.find_element(By.ID, str(reason.get_attribute("for")))
+    field.send_keys("no")
+    modal.find_element(By.XPATH, ".//button[normalize-space()='Request']").click()
+    error = wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, "#modal-body .bk-error")))
+    assert error.text == "Say why, in a few words."
+    assert field.get_attribute("aria-invalid") == "true"
+
+    field.send_keys(" regression fixed")
+    modal.find_element(By.XPATH, ".//button[normalize-space()='Request']").click()
+    wait.until(ec.invisibility_of_element(modal))
+    wait.until(lambda d: [m for m in messages(d) if "churn: no regression fixed" in m.text])
+
+    browser.find_element(By.ID, "tab-home").click()
+    wait.until(
+        ec.text_to_be_present_in_element((By.ID, "home-view"), "Hello @Ann, this is your home tab.")
+    )

@@ -27,6 +27,36 @@ export function decodeEntities(text) {
   return String(text).replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
 }
 
+// The emoji promobot uses (and a few more); others stay as their :code:, as offline text.
+const EMOJI = {
+  warning: "⚠️",
+  white_check_mark: "✅",
+  heavy_check_mark: "✔️",
+  no_entry_sign: "🚫",
+  no_entry: "⛔",
+  hourglass: "⌛",
+  hourglass_flowing_sand: "⏳",
+  x: "❌",
+  leftwards_arrow_with_hook: "↩️",
+  information_source: "ℹ️",
+  gear: "⚙️",
+  boom: "💥",
+  rocket: "🚀",
+  bell: "🔔",
+  new: "🆕",
+  memo: "📝",
+  package: "📦",
+  eyes: "👀",
+  tada: "🎉",
+  arrows_counterclockwise: "🔄",
+  lock: "🔒",
+  bar_chart: "📊",
+};
+
+function emojify(text) {
+  return text.replace(/:([a-z0-9_+-]+):/g, (whole, name) => EMOJI[name] ?? whole);
+}
+
 const INLINE = new RegExp(
   [
     "`([^`\\n]+)`",
@@ -76,7 +106,7 @@ function appendLines(parent, text, ctx) {
 function inline(parent, text, ctx) {
   let last = 0;
   for (const match of text.matchAll(INLINE)) {
-    if (match.index > last) parent.append(decodeEntities(text.slice(last, match.index)));
+    if (match.index > last) parent.append(emojify(decodeEntities(text.slice(last, match.index))));
     const [, code, angle, bold, italic, strike] = match;
     if (code !== undefined) parent.append(el("code", { class: "bk-code" }, decodeEntities(code)));
     else if (angle !== undefined) parent.append(angled(angle, ctx));
@@ -88,7 +118,7 @@ function inline(parent, text, ctx) {
     }
     last = match.index + match[0].length;
   }
-  if (last < text.length) parent.append(decodeEntities(text.slice(last)));
+  if (last < text.length) parent.append(emojify(decodeEntities(text.slice(last))));
 }
 
 /** What Slack makes of `<...>`: a mention, a channel, a date, or a link. */
