@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -77,14 +78,15 @@ def wait_until(probe: Callable[[], T | None], timeout: float = 15.0, what: str =
         time.sleep(0.05)
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
-    """The playground, seeded in this test's folder and served as `promobot playground` does."""
+@contextlib.contextmanager
+def serving(data_dir: Path) -> Iterator[Served]:
+    """The playground, seeded in `data_dir` and served as `promobot playground` does, with
+    the settings the environment gives it."""
     import uvicorn
 
     listener = socket.create_server(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-    playground = build_playground(tmp_path, url + "/")
+    playground = build_playground(data_dir, url + "/")
     server = uvicorn.Server(
         uvicorn.Config(playground.asgi, log_config=None, access_log=False, log_level="warning")
     )
@@ -99,6 +101,12 @@ def served(tmp_path: Path) -> Iterator[Served]:
         server.should_exit = True
         thread.join(timeout=10)
         listener.close()
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    with serving(tmp_path) as playground:
+        yield playground
 
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.playground.people import APPROVER, CHANNEL_ID, ENGINEER, SECOND_APPROVER
-from tests.playground.conftest import Served, wait_until
+from tests.playground.conftest import Served, serving, wait_until
 
 ANN, BOB, CAT = ENGINEER.id, APPROVER.id, SECOND_APPROVER.id
 
@@ -166,3 +169,28 @@ def test_register_a_new_version_adds_it_to_the_registry(served: Served) -> None:
     assert served.stages("fraud-detector") == {1: "Production", 2: "Staging", 3: "None"}
     status, body = served.post("/ui/new-version", {"person": ANN, "model": "no-such-model"})
     assert status == 400 and "no model named 'no-such-model'" in body["error"]
+
+
+def test_in_alias_mode_the_approver_moves_the_production_alias(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROMOBOT_REGISTRY_MODE", "aliases")
+    with serving(tmp_path) as served:
+        registry = served.registry()
+        assert (registry["mode"], registry["production"]) == ("aliases", "@champion")
+        churn = next(m for m in registry["models"] if m["name"] == "churn-model")
+        assert {v["version"]: v["aliases"] for v in churn["versions"]} == {
+            3: [],
+            2: ["challenger"],
+            1: ["champion"],
+        }
+        served.post("/ui/command", {"person": ANN, "text": "/promote churn-model 2 production"})
+        posted = wait_until(lambda: card(served, ANN), what="the approval card")
+        assert click(served, CAT, posted, "promobot_approve") == 200
+
+        def champion() -> int | None:
+            models = {m["name"]: m for m in served.registry()["models"]}
+            versions = models["churn-model"]["versions"]
+            return next((v["version"] for v in versions if "champion" in v["aliases"]), None)
+
+        wait_until(lambda: champion() == 2, what="@champion on v2")
