@@ -1,10 +1,12 @@
 // The playground page: a Slack channel, direct messages and a Home tab, drawn from what
 // promobot posted to the in-process Slack API, plus a live view of the MLflow registry.
-import { collectValues, el, mrkdwn, renderBlocks, textObject } from "./blockkit.js";
+import { renderBlocks } from "./blockkit.js";
+import { el, mrkdwn } from "./mrkdwn.js";
+import { postDigest, refreshRegistry, registerVersion } from "./registry.js";
+import { confirmDialog, connectViews, renderHome, renderModal, resetViews } from "./views.js";
 
 const $ = (id) => document.getElementById(id);
 const POLL_MS = 500;
-const REGISTRY_POLL_MS = 1000;
 
 let config = null;
 let me = null;
@@ -13,9 +15,6 @@ let lastVersion = -1;
 let snapshot = null;
 const messageNodes = new Map(); // message key -> { signature, node }
 const openThreads = new Set();
-let shownModal = null; // { id, hash, inputs }
-let shownHome = null; // { id, hash, inputs }
-let lastRegistry = "";
 
 async function call(path, body) {
   const response = await fetch(path, {
@@ -141,107 +140,6 @@ function threadNode(parent, thread) {
   return details;
 }
 
-// Confirm dialogs, modals and the Home tab
-
-function confirmDialog(spec) {
-  return new Promise((resolve) => {
-    const dialog = $("confirm-dialog");
-    $("confirm-title").textContent = spec.title?.text ?? "Are you sure?";
-    $("confirm-text").replaceChildren(textObject(spec.text, context()));
-    $("confirm-ok").textContent = spec.confirm?.text ?? "Yes";
-    $("confirm-deny").textContent = spec.deny?.text ?? "Cancel";
-    dialog.returnValue = "";
-    dialog.addEventListener("close", () => resolve(dialog.returnValue === "confirm"), { once: true });
-    dialog.showModal();
-  });
-}
-
-function renderModal() {
-  const dialog = $("modal");
-  const view = snapshot?.modal;
-  if (!view) {
-    shownModal = null;
-    if (dialog.open) dialog.close();
-    return;
-  }
-  if (shownModal && shownModal.id === view.id && shownModal.hash === view.hash) {
-    showErrors(view.errors ?? {});
-    return;
-  }
-  const inputs = new Map();
-  const ctx = context({
-    inputs,
-    errors: view.errors ?? {},
-    onAction: (block, element, extra) =>
-      call("/ui/action", { view_id: view.id, block_id: block.block_id, action_id: element.action_id, ...extra, values: collectValues(inputs) }),
-    loadOptions: (block, element, query) =>
-      call("/ui/options", { view_id: view.id, block_id: block.block_id, action_id: element.action_id, value: query, values: collectValues(inputs) }),
-  });
-  shownModal = { id: view.id, hash: view.hash, inputs };
-  $("modal-title").textContent = view.title?.text ?? "";
-  $("modal-body").replaceChildren(renderBlocks(view.blocks, ctx));
-  $("modal-error").textContent = view.errors?.[""] ?? "";
-  $("modal-close").textContent = view.close?.text ?? "Cancel";
-  $("modal-submit").hidden = !view.submit;
-  $("modal-submit").textContent = view.submit?.text ?? "Submit";
-  if (!dialog.open) dialog.showModal();
-}
-
-function showErrors(errors) {
-  $("modal-error").textContent = errors[""] ?? "";
-  for (const block of $("modal-body").querySelectorAll(".bk-input-block")) {
-    const message = errors[block.dataset.blockId];
-    block.classList.toggle("bk-has-error", Boolean(message));
-    block.querySelector(".bk-error")?.remove();
-    const field = block.querySelector("input, select, textarea");
-    if (message) {
-      const id = `input-${block.dataset.blockId}-error`;
-      block.append(el("div", { class: "bk-error", id, role: "alert" }, message));
-      field?.setAttribute("aria-invalid", "true");
-      field?.setAttribute("aria-describedby", id);
-    } else {
-      field?.removeAttribute("aria-invalid");
-    }
-  }
-}
-
-async function submitModal() {
-  if (!shownModal) return;
-  const button = $("modal-submit");
-  button.disabled = true;
-  try {
-    const answer = await call("/ui/submit", { view_id: shownModal.id, values: collectValues(shownModal.inputs) });
-    if (answer.errors) showErrors(answer.errors);
-  } finally {
-    button.disabled = false;
-  }
-}
-
-async function closeModal() {
-  if (!shownModal) return;
-  const { id, inputs } = shownModal;
-  await call("/ui/close", { view_id: id, values: collectValues(inputs) });
-}
-
-function renderHome() {
-  const view = snapshot?.home;
-  $("home-empty").hidden = Boolean(view);
-  if (!view) {
-    shownHome = null;
-    $("home-view").replaceChildren();
-    return;
-  }
-  if (shownHome && shownHome.id === view.id && shownHome.hash === view.hash) return;
-  const inputs = new Map();
-  const ctx = context({
-    inputs,
-    onAction: (block, element, extra) =>
-      call("/ui/action", { view_id: view.id, block_id: block.block_id, action_id: element.action_id, ...extra, values: collectValues(inputs) }),
-  });
-  shownHome = { id: view.id, hash: view.hash, inputs };
-  $("home-view").replaceChildren(renderBlocks(view.blocks, ctx));
-}
-
 // Tabs, people and the composer
 
 function selectTab(name) {
@@ -263,9 +161,7 @@ function switchPerson(id) {
   me = id;
   for (const entry of messageNodes.values()) entry.node.remove();
   messageNodes.clear();
-  shownModal = null;
-  shownHome = null;
-  if ($("modal").open) $("modal").close();
+  resetViews();
   lastVersion = -1;
   notice("");
   refresh();
@@ -308,77 +204,6 @@ async function sendComposer(event) {
   await call("/ui/command", { text, channel: conversationId() });
 }
 
-// The registry panel
-
-async function refreshRegistry() {
-  try {
-    const response = await fetch("/ui/registry");
-    const text = await response.text();
-    if (response.ok && text !== lastRegistry) {
-      lastRegistry = text;
-      renderRegistry(JSON.parse(text));
-    }
-  } catch {
-    $("registry-status").textContent = "The playground is not answering.";
-  } finally {
-    setTimeout(refreshRegistry, REGISTRY_POLL_MS);
-  }
-}
-
-function renderRegistry(registry) {
-  const select = $("new-version-model");
-  const chosen = select.value;
-  select.replaceChildren(...registry.models.map((m) => el("option", { value: m.name, selected: m.name === chosen }, m.name)));
-  const aliases = registry.mode === "aliases";
-  $("registry-models").replaceChildren(
-    ...registry.models.map((model) =>
-      el(
-        "section",
-        { class: "model", "data-model": model.name },
-        el("h3", {}, model.name),
-        el(
-          "table",
-          {},
-          el("caption", { class: "visually-hidden" }, `Versions of ${model.name}`),
-          el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Version"), aliases ? null : el("th", { scope: "col" }, "Stage"), el("th", { scope: "col" }, "Aliases"))),
-          el(
-            "tbody",
-            {},
-            model.versions.map((v) =>
-              el(
-                "tr",
-                { class: servingClass(v, registry), "data-version": v.version },
-                el("td", {}, `v${v.version}`),
-                aliases ? null : el("td", { class: `stage stage-${v.stage.toLowerCase()}` }, v.stage),
-                el("td", {}, v.aliases.length ? v.aliases.map((a) => `@${a}`).join(" ") : "—"),
-              ),
-            ),
-          ),
-        ),
-      ),
-    ),
-  );
-}
-
-function servingClass(version, registry) {
-  const production = registry.mode === "aliases" ? version.aliases.includes(registry.production.replace(/^@/, "")) : version.stage === "Production";
-  return production ? "serving" : "";
-}
-
-async function postDigest() {
-  $("registry-status").textContent = "Asking promobot to post the digest…";
-  await call("/ui/digest", {});
-  $("registry-status").textContent = "Asked promobot for the digest; its answer is in the channel.";
-}
-
-async function registerVersion() {
-  const model = $("new-version-model").value;
-  if (!model) return;
-  $("registry-status").textContent = `Registering a new version of ${model}…`;
-  const answer = await call("/ui/new-version", { model });
-  if (answer.version) $("registry-status").textContent = `Registered ${answer.model} v${answer.version}.`;
-}
-
 // State
 
 async function refresh() {
@@ -391,8 +216,8 @@ async function refresh() {
     lastVersion = state.version;
     snapshot = state;
     renderMessages();
-    renderModal();
-    renderHome();
+    renderModal(snapshot);
+    renderHome(snapshot);
   } catch {
     notice("The playground is not answering.");
   }
@@ -414,14 +239,9 @@ async function start() {
   $("tab-home").addEventListener("click", () => selectTab("home"));
   $("composer").addEventListener("input", updateUsage);
   $("composer-form").addEventListener("submit", sendComposer);
-  $("modal-submit").addEventListener("click", submitModal);
-  $("modal-close").addEventListener("click", closeModal);
-  $("modal").addEventListener("cancel", (event) => {
-    event.preventDefault();
-    closeModal();
-  });
-  $("post-digest").addEventListener("click", postDigest);
-  $("new-version").addEventListener("click", registerVersion);
+  connectViews({ call, context });
+  $("post-digest").addEventListener("click", () => postDigest(call));
+  $("new-version").addEventListener("click", () => registerVersion(call));
   document.body.dataset.ready = "true";
   poll();
   refreshRegistry();
