@@ -22,6 +22,7 @@ from bot.playground.people import (
     BOT_ID,
     BOT_USER_ID,
     CHANNEL_ID,
+    CHANNEL_NAME,
     GROUPS,
     PEOPLE,
     TEAM_DOMAIN,
@@ -236,6 +237,9 @@ def _blocks(args: JSON) -> list[JSON] | None:
 
 
 def _known_channel(channel: str) -> str:
+    """A channel promobot may post in: the playground's (by id or #name), or someone's DMs."""
+    if channel in (f"#{CHANNEL_NAME}", CHANNEL_NAME):
+        return CHANNEL_ID
     if channel == CHANNEL_ID or (channel[:1] in "UWD" and person(_user_of(channel))):
         return channel
     raise SlackError("channel_not_found")

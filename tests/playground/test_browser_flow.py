@@ -226,3 +226,48 @@ def test_a_modal_shows_field_errors_and_closes_on_submit_and_home_shows_its_view
     wait.until(
         ec.text_to_be_present_in_element((By.ID, "home-view"), "Hello @Ann, this is your home tab.")
     )
+
+
+UNNAMED_CONTROLS = """
+return [...document.querySelectorAll("button, select, input, textarea")]
+  .filter((e) => !e.closest("[hidden]") && !e.closest("dialog:not([open])"))
+  .filter((e) => {
+    const labels = [...(e.labels ?? [])].map((l) => l.textContent.trim()).join("");
+    const text = e.tagName === "BUTTON" ? e.textContent.trim() : "";
+    return !(e.getAttribute("aria-label") || labels || text);
+  })
+  .map((e) => e.tagName + "#" + e.id);
+"""
+
+
+def test_the_approval_can_be_made_from_the_keyboard_with_labelled_controls(
+    served: Served, browser: Any
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+
+    wait = open_page(browser, served)
+    browser.find_element(*by_testid("composer")).send_keys(
+        "/promote fraud-detector 2 production", Keys.ENTER
+    )
+    wait.until(lambda d: card_with_button(d, "Approve"))
+    Select(browser.find_element(*by_testid("person"))).select_by_visible_text("Cat (approver)")
+    card = wait.until(lambda d: card_with_button(d, "Approve"))
+    assert browser.execute_script(UNNAMED_CONTROLS) == []
+
+    card.find_element(By.XPATH, ".//button[normalize-space()='Approve']").send_keys(Keys.ENTER)
+    wait.until(lambda d: d.find_element(By.ID, "confirm-dialog").is_displayed())
+    assert browser.switch_to.active_element.text == "Back"  # the safe choice has the focus
+    browser.switch_to.active_element.send_keys(Keys.TAB)
+    assert browser.switch_to.active_element.text == "Approve"
+    browser.switch_to.active_element.send_keys(Keys.ENTER)
+    wait.until(
+        lambda d: [m for m in messages(d) if "fraud-detector" in m.text and "Approved" in m.text]
+    )
+    assert served.stages("fraud-detector") == {1: "Archived", 2: "Production"}
+
+    tab = browser.find_element(By.ID, "tab-channel")
+    tab.send_keys(Keys.ARROW_RIGHT)
+    assert browser.switch_to.active_element.get_attribute("id") == "tab-messages"
+    assert browser.find_element(By.ID, "tab-messages").get_attribute("aria-selected") == "true"

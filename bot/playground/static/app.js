@@ -13,6 +13,7 @@ let me = null;
 let tab = "channel";
 let lastVersion = -1;
 let snapshot = null;
+let seenDirectMessages = 0;
 const messageNodes = new Map(); // message key -> { signature, node }
 const openThreads = new Set();
 
@@ -142,10 +143,13 @@ function threadNode(parent, thread) {
 
 // Tabs, people and the composer
 
+const TABS = [["tab-channel", "channel"], ["tab-messages", "messages"], ["tab-home", "home"]];
+
 function selectTab(name) {
   tab = name;
-  for (const [id, value] of [["tab-channel", "channel"], ["tab-messages", "messages"], ["tab-home", "home"]]) {
+  for (const [id, value] of TABS) {
     $(id).setAttribute("aria-selected", String(value === name));
+    $(id).tabIndex = value === name ? 0 : -1;
   }
   $("panel-conversation").hidden = name === "home";
   $("panel-home").hidden = name !== "home";
@@ -154,7 +158,30 @@ function selectTab(name) {
   for (const entry of messageNodes.values()) entry.node.remove();
   messageNodes.clear();
   renderMessages();
+  if (name === "messages") seenDirectMessages = directMessageCount();
+  updateUnread();
   if (name !== "channel") call("/ui/open-tab", { tab: name === "home" ? "home" : "messages" });
+}
+
+/** Left and right arrows move between the tabs, as in any tab list. */
+function tabKeys(event) {
+  const index = TABS.findIndex(([id]) => id === event.target.id);
+  const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+  if (index === -1 || !step) return;
+  const [id, name] = TABS[(index + step + TABS.length) % TABS.length];
+  selectTab(name);
+  $(id).focus();
+}
+
+function directMessageCount() {
+  return (snapshot?.messages ?? []).filter((m) => m.channel === snapshot.dm_channel).length;
+}
+
+/** "promobot: Messages (2)" while direct messages wait unread. */
+function updateUnread() {
+  if (tab === "messages") seenDirectMessages = directMessageCount();
+  const unread = directMessageCount() - seenDirectMessages;
+  $("tab-messages").textContent = unread > 0 ? `promobot: Messages (${unread})` : "promobot: Messages";
 }
 
 function switchPerson(id) {
@@ -163,6 +190,7 @@ function switchPerson(id) {
   messageNodes.clear();
   resetViews();
   lastVersion = -1;
+  seenDirectMessages = 0;
   notice("");
   refresh();
   if (tab === "home") call("/ui/open-tab", { tab: "home" });
@@ -216,6 +244,7 @@ async function refresh() {
     lastVersion = state.version;
     snapshot = state;
     renderMessages();
+    updateUnread();
     renderModal(snapshot);
     renderHome(snapshot);
   } catch {
@@ -237,6 +266,7 @@ async function start() {
   $("tab-channel").addEventListener("click", () => selectTab("channel"));
   $("tab-messages").addEventListener("click", () => selectTab("messages"));
   $("tab-home").addEventListener("click", () => selectTab("home"));
+  document.querySelector("[role=tablist]").addEventListener("keydown", tabKeys);
   $("composer").addEventListener("input", updateUsage);
   $("composer-form").addEventListener("submit", sendComposer);
   connectViews({ call, context });

@@ -52,13 +52,23 @@ export function renderModal(snapshot) {
     return;
   }
   const inputs = new Map();
+  const options = new Map(); // query -> promise of the options promobot gave
   const ctx = page.context({
     inputs,
     errors: view.errors ?? {},
     onAction: (block, element, extra) =>
       page.call("/ui/action", { view_id: view.id, block_id: block.block_id, action_id: element.action_id, ...extra, values: collectValues(inputs) }),
-    loadOptions: (block, element, query) =>
-      page.call("/ui/options", { view_id: view.id, block_id: block.block_id, action_id: element.action_id, value: query, values: collectValues(inputs) }),
+    loadOptions: (block, element, query) => {
+      // Asked once per query and form state (a version list depends on the model chosen):
+      // the same body sent twice within a second would look like a replay to promobot.
+      const values = collectValues(inputs);
+      const key = JSON.stringify([block.block_id, element.action_id, query, values]);
+      if (!options.has(key)) {
+        const body = { view_id: view.id, block_id: block.block_id, action_id: element.action_id, value: query, values };
+        options.set(key, page.call("/ui/options", body));
+      }
+      return options.get(key);
+    },
   });
   shownModal = { id: view.id, hash: view.hash, inputs };
   $("modal-title").textContent = view.title?.text ?? "";
