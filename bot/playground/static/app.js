@@ -14,6 +14,7 @@ let tab = "channel";
 let lastVersion = -1;
 let snapshot = null;
 let seenDirectMessages = 0;
+let followed = ""; // the permalink last shown
 const messageNodes = new Map(); // message key -> { signature, node }
 const openThreads = new Set();
 
@@ -163,6 +164,20 @@ function selectTab(name) {
   if (name !== "channel") call("/ui/open-tab", { tab: name === "home" ? "home" : "messages" });
 }
 
+/** A permalink (#m<ts>) shows its message: in the channel or the direct messages. */
+function followPermalink() {
+  const anchor = location.hash.slice(1);
+  if (!anchor || anchor === followed) return;
+  const target = (snapshot?.messages ?? []).find((m) => `m${m.ts.replace(".", "-")}` === anchor);
+  if (!target) return;
+  followed = anchor;
+  const wanted = target.channel === snapshot.dm_channel ? "messages" : "channel";
+  if (tab !== wanted) selectTab(wanted);
+  const node = document.getElementById(anchor);
+  node?.scrollIntoView({ block: "center" });
+  node?.classList.add("highlight");
+}
+
 /** Left and right arrows move between the tabs, as in any tab list. */
 function tabKeys(event) {
   const index = TABS.findIndex(([id]) => id === event.target.id);
@@ -245,6 +260,7 @@ async function refresh() {
     snapshot = state;
     renderMessages();
     updateUnread();
+    followPermalink();
     renderModal(snapshot);
     renderHome(snapshot);
   } catch {
@@ -267,6 +283,10 @@ async function start() {
   $("tab-messages").addEventListener("click", () => selectTab("messages"));
   $("tab-home").addEventListener("click", () => selectTab("home"));
   document.querySelector("[role=tablist]").addEventListener("keydown", tabKeys);
+  window.addEventListener("hashchange", () => {
+    followed = "";
+    followPermalink();
+  });
   $("composer").addEventListener("input", updateUsage);
   $("composer-form").addEventListener("submit", sendComposer);
   connectViews({ call, context });

@@ -151,7 +151,9 @@ function angled(content, ctx) {
   }
   const url = decodeEntities(target);
   if (SAFE_URL.test(url)) {
-    return el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, label ?? url);
+    // A permalink to a message here stays in this tab; anything else opens a new one.
+    const here = url.startsWith(`${location.origin}/#`);
+    return el("a", { href: url, target: here ? null : "_blank", rel: "noopener noreferrer" }, label ?? url);
   }
   return document.createTextNode(label ?? url);
 }
