@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 import socket
 import threading
 import time
@@ -79,10 +80,14 @@ def wait_until(probe: Callable[[], T | None], timeout: float = 15.0, what: str =
 
 
 @contextlib.contextmanager
-def serving(data_dir: Path) -> Iterator[Served]:
+def serving(data_dir: Path, empty_mlflow_db: Path | None = None) -> Iterator[Served]:
     """The playground, seeded in `data_dir` and served as `promobot playground` does, with
-    the settings the environment gives it."""
+    the settings the environment gives it (on a copy of `empty_mlflow_db`, if given, so that
+    MLflow's schema is not migrated again)."""
     import uvicorn
+
+    if empty_mlflow_db is not None:
+        shutil.copyfile(empty_mlflow_db, data_dir / "mlflow.db")
 
     listener = socket.create_server(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{listener.getsockname()[1]}"
@@ -104,8 +109,8 @@ def serving(data_dir: Path) -> Iterator[Served]:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
-    with serving(tmp_path) as playground:
+def served(tmp_path: Path, empty_mlflow_db: Path) -> Iterator[Served]:
+    with serving(tmp_path, empty_mlflow_db) as playground:
         yield playground
 
 
