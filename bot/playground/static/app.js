@@ -15,6 +15,7 @@ let lastVersion = -1;
 let snapshot = null;
 let seenDirectMessages = 0;
 let followed = ""; // the permalink last shown
+let shownCount = 0; // top-level messages in the conversation shown
 const messageNodes = new Map(); // message key -> { signature, node }
 const openThreads = new Set();
 
@@ -90,6 +91,8 @@ function renderMessages() {
     }
   }
   $("empty").hidden = top.length > 0;
+  if (top.length > shownCount) list.scrollTop = list.scrollHeight; // new messages: to the end
+  shownCount = top.length;
 }
 
 function messageNode(m, thread) {
@@ -158,6 +161,7 @@ function selectTab(name) {
   $("composer-label").textContent = name === "messages" ? "Message promobot" : `Message #${config.channel.name}`;
   for (const entry of messageNodes.values()) entry.node.remove();
   messageNodes.clear();
+  shownCount = 0;
   renderMessages();
   if (name === "messages") seenDirectMessages = directMessageCount();
   updateUnread();
@@ -203,6 +207,7 @@ function switchPerson(id) {
   me = id;
   for (const entry of messageNodes.values()) entry.node.remove();
   messageNodes.clear();
+  shownCount = 0;
   resetViews();
   lastVersion = -1;
   seenDirectMessages = 0;
