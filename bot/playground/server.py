@@ -10,6 +10,7 @@ import sys
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -63,8 +64,10 @@ def playground_settings(data_dir: Path, url: str) -> Settings:
         "digest_channel": None,
         # Live reads: a person who just clicked expects the panel to show it at once.
         "alias_cache_ttl": 0,
-        # Registry events (new-version notices) go to the playground's channel.
+        # Registry events (new-version notices, issue 12) go to the playground's channel, and
+        # the registry watch looks often. Settings ignores names it does not (yet) have.
         "notify_channel": CHANNEL_ID,
+        "watch_interval": timedelta(seconds=5),
     }
     return Settings(**overrides)
 
