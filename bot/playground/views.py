@@ -53,6 +53,8 @@ class ViewStore(Versioned):
         self._home: dict[str, str] = {}
 
     def open_view(self, user: str, spec: JSON, *, push: bool = False) -> View:
+        if not isinstance(spec, dict) or spec.get("type") != "modal":
+            raise SlackError("invalid_arguments")  # views.open and views.push take modals only
         with self._lock:
             stack = self._modals.setdefault(user, [])
             if push and len(stack) >= MAX_STACK:

@@ -84,8 +84,10 @@ function showErrors(errors) {
   $("modal-error").textContent = errors[""] ?? "";
   for (const block of $("modal-body").querySelectorAll(".bk-input-block")) {
     const message = errors[block.dataset.blockId];
+    const shown = block.querySelector(".bk-error");
+    if ((shown?.textContent ?? undefined) === message) continue; // unchanged: no new alert
     block.classList.toggle("bk-has-error", Boolean(message));
-    block.querySelector(".bk-error")?.remove();
+    shown?.remove();
     const field = block.querySelector("input, select, textarea");
     if (message) {
       const id = `input-${block.dataset.blockId}-error`;
