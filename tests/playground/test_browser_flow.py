@@ -277,3 +277,40 @@ def test_the_approval_can_be_made_from_the_keyboard_with_labelled_controls(
     tab.send_keys(Keys.ARROW_RIGHT)
     assert browser.switch_to.active_element.get_attribute("id") == "tab-messages"
     assert browser.find_element(By.ID, "tab-messages").get_attribute("aria-selected") == "true"
+
+
+def test_thread_replies_sit_under_their_message_and_direct_messages_link_back(
+    served: Served, browser: Any
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    from bot.playground.people import CHANNEL_ID, ENGINEER
+
+    client = served.playground.bolt.client
+    parent = client.chat_postMessage(channel=CHANNEL_ID, text="*Digest* for today")
+    client.chat_postMessage(
+        channel=CHANNEL_ID, text="churn-model: _v2_ serving", thread_ts=parent["ts"]
+    )
+    link = client.chat_getPermalink(channel=CHANNEL_ID, message_ts=parent["ts"])["permalink"]
+    client.chat_postMessage(
+        channel=ENGINEER.id, text=f"Your request was approved: <{link}|the card>"
+    )
+
+    wait = open_page(browser, served)
+    message = wait.until(lambda d: [m for m in messages(d) if "Digest for today" in m.text])[0]
+    reply = message.find_element(By.CSS_SELECTOR, '[data-testid="thread-reply"]')
+    assert reply.is_displayed() and "churn-model: v2 serving" in reply.text
+    assert reply.find_element(By.TAG_NAME, "em").text == "v2"
+    assert len(messages(browser)) == 1  # the reply is not a channel message of its own
+
+    tab = browser.find_element(By.ID, "tab-messages")
+    wait.until(lambda _d: tab.text == "promobot: Messages (1)")
+    tab.click()
+    dm = wait.until(lambda d: [m for m in messages(d) if "Your request was approved" in m.text])[0]
+    assert tab.text == "promobot: Messages"
+    dm.find_element(By.LINK_TEXT, "the card").click()
+    wait.until(
+        lambda d: d.find_element(By.ID, "tab-channel").get_attribute("aria-selected") == "true"
+    )
+    highlighted = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.highlight"))
+    assert "Digest for today" in highlighted[0].text

@@ -17,7 +17,7 @@ let seenDirectMessages = 0;
 let followed = ""; // the permalink last shown
 let shownCount = 0; // top-level messages in the conversation shown
 const messageNodes = new Map(); // message key -> { signature, node }
-const openThreads = new Set();
+const closedThreads = new Set(); // threads the person collapsed
 
 async function call(path, body) {
   const response = await fetch(path, {
@@ -137,11 +137,11 @@ function threadNode(parent, thread) {
   const key = `${parent.channel}:${parent.ts}`;
   const details = el(
     "details",
-    { class: "thread", open: openThreads.has(key) },
+    { class: "thread", open: !closedThreads.has(key) },
     el("summary", {}, `${thread.length} ${thread.length === 1 ? "reply" : "replies"}`),
     thread.map((r) => el("div", { class: r.ephemeral ? "reply ephemeral" : "reply", "data-testid": "thread-reply" }, messageContent(r))),
   );
-  details.addEventListener("toggle", () => (details.open ? openThreads.add(key) : openThreads.delete(key)));
+  details.addEventListener("toggle", () => (details.open ? closedThreads.delete(key) : closedThreads.add(key)));
   return details;
 }
 
