@@ -88,7 +88,8 @@ class SlackWebApi:
             body = json.loads(await request.body() or b"{}")
             self.workspace.respond(request.path_params["token"], dict(body))
         except SlackError as exc:
-            return Response(exc.error, status_code=404, media_type="text/plain")
+            status = 404 if exc.error == "no_such_response_url" else 400
+            return Response(exc.error, status_code=status, media_type="text/plain")
         except (ValueError, TypeError):
             return Response("invalid_payload", status_code=400, media_type="text/plain")
         return Response("ok", media_type="text/plain")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 
 import pytest
@@ -76,3 +77,26 @@ def test_ephemeral_posts_need_a_person_and_views_need_a_fresh_trigger(served: Se
     assert slack_error(lambda: client.views_open(trigger_id="made.up", view=view)) == (
         "invalid_trigger_id"
     )
+
+
+def test_response_urls_answer_as_slacks_do(served: Served) -> None:
+    api_url = served.playground.settings.slack_api_url
+
+    def post(token: str, body: bytes) -> tuple[int, str]:
+        request = urllib.request.Request(
+            f"{api_url}response/{token}", data=body, headers={"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
+    from bot.playground.workspace import ReplyTarget
+
+    token = served.playground.workspace.new_reply_target(ReplyTarget(ENGINEER.id, CHANNEL_ID))
+    assert post(token, b'{"text": "done"}') == (200, "ok")
+    assert post(token, b'{"blocks": "not a list"}') == (400, "invalid_blocks")
+    assert post(token, b"not json") == (400, "invalid_payload")
+    assert post("made-up", b'{"text": "x"}') == (404, "no_such_response_url")
+    assert [m["text"] for m in served.state(ENGINEER.id)["messages"]] == ["done"]
