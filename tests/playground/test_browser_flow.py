@@ -7,62 +7,16 @@ from typing import Any
 
 import pytest
 
+from tests.playground.browser_page import (
+    by_testid,
+    card_with_button,
+    click_and_confirm,
+    messages,
+    open_page,
+)
 from tests.playground.conftest import Served
 
 pytestmark = pytest.mark.browser
-
-WAIT_SECONDS = 30
-
-
-def by_testid(testid: str) -> tuple[str, str]:
-    from selenium.webdriver.common.by import By
-
-    return By.CSS_SELECTOR, f'[data-testid="{testid}"]'
-
-
-def messages(driver: Any) -> list[Any]:
-    return list(driver.find_elements(*by_testid("message")))
-
-
-def card_with_button(driver: Any, label: str) -> Any:
-    """The message with a button labelled `label`, or None (also while it is redrawn)."""
-    from selenium.common.exceptions import StaleElementReferenceException
-    from selenium.webdriver.common.by import By
-
-    try:
-        for message in messages(driver):
-            if message.find_elements(By.XPATH, f".//button[normalize-space()='{label}']"):
-                return message
-    except StaleElementReferenceException:
-        return None
-    return None
-
-
-def click_and_confirm(driver: Any, message: Any, label: str) -> None:
-    """Click the card's button, then the confirm dialog's button of the same name."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    message.find_element(By.XPATH, f".//button[normalize-space()='{label}']").click()
-    dialog = WebDriverWait(driver, WAIT_SECONDS).until(
-        ec.visibility_of_element_located((By.ID, "confirm-dialog"))
-    )
-    assert "Apply this change?" in dialog.text
-    dialog.find_element(By.XPATH, f".//button[normalize-space()='{label}']").click()
-    WebDriverWait(driver, WAIT_SECONDS).until(ec.invisibility_of_element(dialog))
-
-
-def open_page(driver: Any, served: Served) -> Any:
-    from selenium.common.exceptions import StaleElementReferenceException
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    driver.get(served.url + "/")
-    # A message being redrawn (a card updated in place) is retried, not a failure.
-    wait = WebDriverWait(driver, WAIT_SECONDS, ignored_exceptions=(StaleElementReferenceException,))
-    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "body[data-ready]"))
-    return wait
 
 
 def test_engineer_files_is_refused_her_own_approval_and_the_approver_applies_it(
@@ -130,110 +84,6 @@ def test_engineer_files_is_refused_her_own_approval_and_the_approver_applies_it(
         print(f"\nplayground screenshot after the flow: {screenshot}")
 
 
-def test_model_names_with_markup_are_shown_as_text_in_the_browser(
-    served: Served, browser: Any
-) -> None:
-    from mlflow import MlflowClient
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
-
-    names = ["<script>", "<!channel>", "<img src=x onerror=alert(1)>"]
-    client = MlflowClient(tracking_uri=served.playground.settings.mlflow_tracking_uri)
-    for name in names:
-        client.create_registered_model(name)
-
-    wait = open_page(browser, served)
-    browser.find_element(*by_testid("composer")).send_keys("/promote list", Keys.ENTER)
-    listing = wait.until(lambda d: [m for m in messages(d) if "<script>" in m.text])[0]
-    for name in names:
-        assert name in listing.text
-    assert "@channel" not in listing.text
-    assert listing.find_elements(By.CSS_SELECTOR, "script, img, a") == []
-
-    registry = browser.find_element(*by_testid("registry"))
-    wait.until(lambda _d: "<!channel>" in registry.text)
-    shown = [h.text for h in registry.find_elements(By.CSS_SELECTOR, "h3")]
-    assert set(names) <= set(shown)
-    assert registry.find_elements(By.CSS_SELECTOR, "script, img") == []
-    assert browser.execute_script("return window.__pwned === undefined")
-
-
-RENDER = """
-const [text, done] = arguments;
-import("/static/blockkit.js").then(({ renderBlocks }) => {
-  const node = renderBlocks(
-    [{ type: "section", text: { type: "mrkdwn", text } }],
-    { people: { U0PLAYBOB: { name: "Bob" } } },
-  );
-  done({
-    text: node.textContent,
-    elements: [...node.querySelectorAll("*")].map((e) => e.tagName.toLowerCase()),
-    links: [...node.querySelectorAll("a")].map((a) => a.getAttribute("href")),
-  });
-});
-"""
-
-
-def test_renderer_turns_slack_markup_into_text_and_only_safe_links(
-    served: Served, browser: Any
-) -> None:
-    open_page(browser, served)
-    text = (
-        "<!channel> &lt;script&gt;window.__pwned=1&lt;/script&gt; <javascript:alert(1)|click me> "
-        "<https://mlflow.org|MLflow> *bold* _italic_ `code` <@U0PLAYBOB> "
-        "<!subteam^S0PLAY|@ml-leads>"
-    )
-    rendered = browser.execute_async_script(RENDER, text)
-    assert "@channel" in rendered["text"]
-    assert "<script>window.__pwned=1</script>" in rendered["text"]
-    assert "click me" in rendered["text"] and "@Bob" in rendered["text"]
-    assert "@ml-leads" in rendered["text"]
-    assert rendered["links"] == ["https://mlflow.org"]
-    assert {"strong", "em", "code"} <= set(rendered["elements"])
-    assert not {"script", "img", "iframe"} & set(rendered["elements"])
-    assert browser.execute_script("return window.__pwned === undefined")
-
-
-def test_a_modal_shows_field_errors_and_closes_on_submit_and_home_shows_its_view(
-    served: Served, browser: Any
-) -> None:
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import Select
-
-    from tests.playground.view_listeners import attach_test_listeners, post_form_opener
-
-    attach_test_listeners(served)
-    post_form_opener(served)
-    wait = open_page(browser, served)
-    opener = wait.until(lambda d: card_with_button(d, "Open the form"))
-    opener.find_element(By.XPATH, ".//button[normalize-space()='Open the form']").click()
-    modal = wait.until(ec.visibility_of_element_located((By.ID, "modal")))
-    assert "Request a promotion" in modal.text
-
-    modal.find_element(By.CSS_SELECTOR, "input[type=search]").send_keys("churn")
-    model = modal.find_element(By.CSS_SELECTOR, "select[aria-label='Model']")
-    wait.until(lambda _d: "churn-model" in model.text)
-    Select(model).select_by_visible_text("churn-model")
-    reason = browser.find_element(By.XPATH, "//label[normalize-space()='Reason']")
-    field = browser.find_element(By.ID, str(reason.get_attribute("for")))
-    field.send_keys("no")
-    modal.find_element(By.XPATH, ".//button[normalize-space()='Request']").click()
-    error = wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, "#modal-body .bk-error")))
-    assert error.text == "Say why, in a few words."
-    assert field.get_attribute("aria-invalid") == "true"
-
-    field.send_keys(" regression fixed")
-    modal.find_element(By.XPATH, ".//button[normalize-space()='Request']").click()
-    wait.until(ec.invisibility_of_element(modal))
-    wait.until(lambda d: [m for m in messages(d) if "churn: no regression fixed" in m.text])
-
-    browser.find_element(By.ID, "tab-home").click()
-    wait.until(
-        ec.text_to_be_present_in_element((By.ID, "home-view"), "Hello @Ann, this is your home tab.")
-    )
-
-
 UNNAMED_CONTROLS = """
 return [...document.querySelectorAll("button, select, input, textarea")]
   .filter((e) => !e.closest("[hidden]") && !e.closest("dialog:not([open])"))
@@ -277,40 +127,3 @@ def test_the_approval_can_be_made_from_the_keyboard_with_labelled_controls(
     tab.send_keys(Keys.ARROW_RIGHT)
     assert browser.switch_to.active_element.get_attribute("id") == "tab-messages"
     assert browser.find_element(By.ID, "tab-messages").get_attribute("aria-selected") == "true"
-
-
-def test_thread_replies_sit_under_their_message_and_direct_messages_link_back(
-    served: Served, browser: Any
-) -> None:
-    from selenium.webdriver.common.by import By
-
-    from bot.playground.people import CHANNEL_ID, ENGINEER
-
-    client = served.playground.bolt.client
-    parent = client.chat_postMessage(channel=CHANNEL_ID, text="*Digest* for today")
-    client.chat_postMessage(
-        channel=CHANNEL_ID, text="churn-model: _v2_ serving", thread_ts=parent["ts"]
-    )
-    link = client.chat_getPermalink(channel=CHANNEL_ID, message_ts=parent["ts"])["permalink"]
-    client.chat_postMessage(
-        channel=ENGINEER.id, text=f"Your request was approved: <{link}|the card>"
-    )
-
-    wait = open_page(browser, served)
-    message = wait.until(lambda d: [m for m in messages(d) if "Digest for today" in m.text])[0]
-    reply = message.find_element(By.CSS_SELECTOR, '[data-testid="thread-reply"]')
-    assert reply.is_displayed() and "churn-model: v2 serving" in reply.text
-    assert reply.find_element(By.TAG_NAME, "em").text == "v2"
-    assert len(messages(browser)) == 1  # the reply is not a channel message of its own
-
-    tab = browser.find_element(By.ID, "tab-messages")
-    wait.until(lambda _d: tab.text == "promobot: Messages (1)")
-    tab.click()
-    dm = wait.until(lambda d: [m for m in messages(d) if "Your request was approved" in m.text])[0]
-    assert tab.text == "promobot: Messages"
-    dm.find_element(By.LINK_TEXT, "the card").click()
-    wait.until(
-        lambda d: d.find_element(By.ID, "tab-channel").get_attribute("aria-selected") == "true"
-    )
-    highlighted = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".message.highlight"))
-    assert "Digest for today" in highlighted[0].text
