@@ -293,6 +293,9 @@ async function start() {
     followPermalink();
   });
   $("composer").addEventListener("input", updateUsage);
+  $("composer").addEventListener("keydown", (event) => {
+    if (event.key === "Escape") $("usage").replaceChildren(); // uncover the messages
+  });
   $("composer-form").addEventListener("submit", sendComposer);
   connectViews({ call, context });
   $("post-digest").addEventListener("click", () => postDigest(call));
