@@ -14,6 +14,7 @@ from bot.app import build_promotions
 from bot.domain.results import Decision, MoveApplied, RequestFiled
 from bot.domain.service import Promotions
 from bot.errors import PromobotError
+from bot.sample_models import free_model_name, register_sample_model
 from bot.settings import Settings
 from bot.slack.blocks import cards, listings
 from bot.slack.blocks.as_text import message_as_text
@@ -22,11 +23,6 @@ from bot.stages import Stage
 
 ANN, BOB = "U0DEMOANN", "U0DEMOBOB"
 NAMES = {ANN: "ann (ML engineer)", BOB: "bob (approver)"}
-_SAMPLE_METRICS = [
-    {"accuracy": 0.861, "f1": 0.802, "auc": 0.903},
-    {"accuracy": 0.894, "f1": 0.851, "auc": 0.931},
-    {"accuracy": 0.879, "f1": 0.833, "auc": 0.917},
-]
 
 
 def run_demo(settings: Settings) -> int:
@@ -113,30 +109,10 @@ def _refusal(attempt: object) -> str:
 
 def _register_sample_model(promotions: Promotions, settings: Settings) -> str:
     """Create `churn-model` (or churn-model-2, -3, ... when re-run) with three versions."""
-    import mlflow
-    from mlflow import MlflowClient
-
-    client = MlflowClient(tracking_uri=settings.mlflow_tracking_uri)
-    existing = {m.name for m in promotions.reads.list_models()}
-    name = next(
-        n
-        for n in ("churn-model", *(f"churn-model-{i}" for i in range(2, 10_000)))
-        if n not in existing
+    name = free_model_name({m.name for m in promotions.reads.list_models()})
+    register_sample_model(
+        settings.mlflow_tracking_uri, name, description="Predicts which customers will churn."
     )
-    client.create_registered_model(name, description="Predicts which customers will churn.")
-    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
-    experiment = mlflow.set_experiment("promobot-demo")
-    for number, metrics in enumerate(_SAMPLE_METRICS, start=1):
-        run = client.create_run(experiment.experiment_id, run_name=f"{name}-train-{number}")
-        for key, value in metrics.items():
-            client.log_metric(run.info.run_id, key, value)
-        client.set_terminated(run.info.run_id)
-        client.create_model_version(
-            name,
-            source=f"{run.info.artifact_uri}/model",
-            run_id=run.info.run_id,
-            description=f"Gradient boosting, training run {number}.",
-        )
     return name
 
 

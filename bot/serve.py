@@ -143,3 +143,9 @@ def _start_sweeper(runtime: Runtime, app: App) -> BackgroundScheduler:
     install_watch(scheduler, runtime)
     scheduler.start()
     return scheduler
+
+
+def start_background_jobs(runtime: Runtime, app: App) -> BackgroundScheduler:
+    """The jobs `promobot serve` runs beside the app (expiry sweep, digests); the playground
+    runs the same ones."""
+    return _start_sweeper(runtime, app)

@@ -55,6 +55,13 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 @_reports_errors
+def run_playground(args: argparse.Namespace) -> int:
+    from bot.playground.server import run_playground as playground
+
+    return playground(host=args.host, port=args.port)
+
+
+@_reports_errors
 def run_list_versions(args: argparse.Namespace) -> int:
     from bot.app import build_promotions
 

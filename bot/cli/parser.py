@@ -29,6 +29,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--socket", action="store_true", help="use Socket Mode (SLACK_APP_TOKEN)")
     serve.set_defaults(run=commands.run_serve)
 
+    playground = sub.add_parser(
+        "playground", help="try promobot in a browser: a local page that acts as Slack"
+    )
+    playground.add_argument("--port", type=_port, default=8080, help="HTTP port (default: 8080)")
+    playground.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine)"
+    )
+    playground.set_defaults(run=commands.run_playground)
+
     models = sub.add_parser("models", help="list versions and move them between stages")
     models_sub = models.add_subparsers(title="models commands", metavar="COMMAND", required=True)
     listing = models_sub.add_parser(

@@ -84,15 +84,18 @@ def register(
         ack(options=_within_budget(lambda: _version_options(promotions, model, query)))
 
     @app.action(form.ACTION_MODEL)
-    def model_chosen(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def model_chosen(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+    ) -> None:
         """A new model: rebuild the form so the version select starts empty for it."""
         ack()
         view = _dict(body.get("view"))
         channel, _ = form.read_metadata(view)
+        chosen = _dict(action.get("selected_option")).get("value")
         rebuilt = form.request_form(
             targets=target_choices(targets),
             channel=channel,
-            model=form.read_state(view).model,
+            model=chosen if isinstance(chosen, str) else form.read_state(view).model,
             reason_required_for=targets.production.label,
         )
         try:
