@@ -201,3 +201,41 @@ def test_in_alias_mode_the_approver_moves_the_production_alias(
             return next((v["version"] for v in versions if "champion" in v["aliases"]), None)
 
         wait_until(lambda: champion() == 2, what="@champion on v2")
+
+
+def test_a_registered_version_gets_its_notice_and_move_to_staging_moves_it(
+    served: Served,
+) -> None:
+    served.post("/ui/new-version", {"person": ANN, "model": "fraud-detector"})
+    notice = wait_until(
+        lambda: [
+            m
+            for m in served.state(BOB)["messages"]
+            if "Move to Staging" in str(m["blocks"]) and "fraud-detector" in m["text"]
+        ],
+        timeout=30,
+        what="the new-version notice from the watch",
+    )[0]
+    [button] = [
+        e
+        for b in notice["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["text"]["text"] == "Move to Staging"
+    ]
+    actions = next(b for b in notice["blocks"] if b["type"] == "actions")
+    status, _ = served.post(
+        "/ui/action",
+        {
+            "person": BOB,
+            "channel": CHANNEL_ID,
+            "ts": notice["ts"],
+            "block_id": actions["block_id"],
+            "action_id": button["action_id"],
+        },
+    )
+    assert status == 200
+    wait_until(
+        lambda: served.stages("fraud-detector").get(3) == "Staging" or None,
+        what="version 3 in Staging",
+    )
