@@ -15,6 +15,14 @@ REQUESTER, APPROVER, OTHER = "U0ANN", "U0BOB", "U0CAT"
 @pytest.fixture
 def served(serve_app: Any, tracking_uri: str, database_url: str, mlflow_client: Any) -> Served:
     """promobot served over HTTP; `churn` has v1 in Production, v2 in Staging, v3 in None."""
+    seed_churn(mlflow_client)
+    settings = make_settings(mlflow_tracking_uri=tracking_uri, database_url=database_url)
+    result: Served = serve_app(settings)
+    return result
+
+
+def seed_churn(mlflow_client: Any) -> None:
+    """`churn`: v1 in Production, v2 in Staging, v3 in None, each with an accuracy."""
     seed_model(
         mlflow_client,
         "churn",
@@ -22,9 +30,6 @@ def served(serve_app: Any, tracking_uri: str, database_url: str, mlflow_client: 
         stages={1: "Production", 2: "Staging"},
         metrics={1: {"accuracy": 0.81}, 2: {"accuracy": 0.88}, 3: {"accuracy": 0.7}},
     )
-    settings = make_settings(mlflow_tracking_uri=tracking_uri, database_url=database_url)
-    result: Served = serve_app(settings)
-    return result
 
 
 def stage_of(client: Any, model: str, version: int) -> str:

@@ -13,18 +13,12 @@ import pytest
 
 from bot.slack.blocks.home import ACTION_HOME_REQUEST, MAX_VIEW_BLOCKS
 from tests.conftest import Served, make_settings, seed_model
-from tests.e2e.conftest import APPROVER, OTHER, REQUESTER, buttons, stage_of
+from tests.e2e.conftest import APPROVER, OTHER, REQUESTER, buttons, seed_churn, stage_of
 
 
 @pytest.fixture
 def served(serve_app: Any, tracking_uri: str, database_url: str, mlflow_client: Any) -> Served:
-    seed_model(
-        mlflow_client,
-        "churn",
-        versions=3,
-        stages={1: "Production", 2: "Staging"},
-        metrics={1: {"accuracy": 0.81}, 2: {"accuracy": 0.88}, 3: {"accuracy": 0.7}},
-    )
+    seed_churn(mlflow_client)
     settings = make_settings(
         mlflow_tracking_uri=tracking_uri, database_url=database_url, approvers=[APPROVER]
     )
@@ -52,6 +46,20 @@ def _file_production_request(served: Served) -> str:
     assert served.slack.command(REQUESTER, "churn 2 production better AUC").status == 200
     served.fake.wait_for("chat.postMessage")
     return str(served.runtime.promotions.reads.pending()[0].id)
+
+
+def _click_on_home(served: Served, user: str, action_id: str, request_id: str) -> None:
+    reply = served.slack.interaction(
+        {
+            "type": "block_actions",
+            "user": {"id": user},
+            "trigger_id": "9.9.9",
+            "container": {"type": "view", "view_id": "V0HOME"},
+            "view": {"type": "home", "id": "V0HOME", "blocks": []},
+            "actions": [{"action_id": action_id, "value": request_id, "type": "button"}],
+        }
+    )
+    assert reply.status == 200
 
 
 def test_an_approver_sees_what_waits_for_them_with_approve_and_reject(served: Served) -> None:
@@ -90,25 +98,8 @@ def test_approving_from_home_applies_updates_the_card_and_refreshes_the_tab(
     served: Served, mlflow_client: Any
 ) -> None:
     request_id = _file_production_request(served)
-    view = _open_home(served, APPROVER)
-    reply = served.slack.interaction(
-        {
-            "type": "block_actions",
-            "user": {"id": APPROVER},
-            "trigger_id": "1.2.3",
-            "container": {"type": "view", "view_id": "V0HOME"},
-            "view": {**view, "id": "V0HOME"},
-            "actions": [
-                {
-                    "action_id": "promobot_approve",
-                    "block_id": f"request_{request_id}",
-                    "value": request_id,
-                    "type": "button",
-                }
-            ],
-        }
-    )
-    assert reply.status == 200
+    _open_home(served, APPROVER)
+    _click_on_home(served, APPROVER, "promobot_approve", request_id)
     served.fake.wait_for("chat.update")
     assert stage_of(mlflow_client, "churn", 2) == "Production"
     refreshed = _open_home(served, APPROVER, count=2)  # the click's refresh, counted first
@@ -119,38 +110,18 @@ def test_approving_from_home_applies_updates_the_card_and_refreshes_the_tab(
 
 def test_a_refusal_on_home_is_shown_on_home(served: Served) -> None:
     request_id = _file_production_request(served)
-    view = _open_home(served, REQUESTER)
-    reply = served.slack.interaction(
-        {
-            "type": "block_actions",
-            "user": {"id": REQUESTER},
-            "trigger_id": "1.2.3",
-            "container": {"type": "view", "view_id": "V0HOME"},
-            "view": {**view, "id": "V0HOME"},
-            "actions": [{"action_id": "promobot_approve", "value": request_id, "type": "button"}],
-        }
-    )
-    assert reply.status == 200
+    _open_home(served, REQUESTER)
+    _click_on_home(served, REQUESTER, "promobot_approve", request_id)
     published = served.fake.wait_for("views.publish", count=2)[-1].body["view"]
     notice = json.dumps(json.loads(published) if isinstance(published, str) else published)
     assert "yourself, so someone else must approve it" in notice
 
 
 def test_the_home_button_opens_the_request_form(served: Served) -> None:
-    view = _open_home(served, REQUESTER)
-    reply = served.slack.interaction(
-        {
-            "type": "block_actions",
-            "user": {"id": REQUESTER},
-            "trigger_id": "1.2.3",
-            "container": {"type": "view", "view_id": "V0HOME"},
-            "view": {**view, "id": "V0HOME"},
-            "actions": [{"action_id": ACTION_HOME_REQUEST, "type": "button"}],
-        }
-    )
-    assert reply.status == 200
+    _open_home(served, REQUESTER)
+    _click_on_home(served, REQUESTER, ACTION_HOME_REQUEST, "")
     opened = served.fake.wait_for("views.open")[0].body
-    assert opened["trigger_id"] == "1.2.3"
+    assert opened["trigger_id"] == "9.9.9"
 
 
 def test_a_big_registry_fits_in_one_view(
@@ -161,20 +132,6 @@ def test_a_big_registry_fits_in_one_view(
     view = _open_home(served, APPROVER)
     assert len(view["blocks"]) <= MAX_VIEW_BLOCKS
     assert "and 61 more" in _text(view)  # 121 models, 60 shown
-
-
-def _click_on_home(served: Served, user: str, action_id: str, request_id: str) -> None:
-    reply = served.slack.interaction(
-        {
-            "type": "block_actions",
-            "user": {"id": user},
-            "trigger_id": "9.9.9",
-            "container": {"type": "view", "view_id": "V0HOME"},
-            "view": {"type": "home", "id": "V0HOME", "blocks": []},
-            "actions": [{"action_id": action_id, "value": request_id, "type": "button"}],
-        }
-    )
-    assert reply.status == 200
 
 
 def test_reject_from_home_asks_for_the_reason_then_refreshes_the_tab(served: Served) -> None:
