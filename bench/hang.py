@@ -86,7 +86,11 @@ def _file_requests(work: Path, name: str, direct_uri: str, users: int) -> list[i
     ids = []
     for user in range(users):
         filed = promotions.requests.move(
-            model=f"user-{user}", version=2, target="Production", actor=f"U0USER{user:02d}"
+            model=f"user-{user}",
+            version=2,
+            target="Production",
+            actor=f"U0USER{user:02d}",
+            reason="benchmark",
         )
         ids.append(filed.request.id or 0)
     promotions.context.unit_of_work.engine.dispose()
@@ -109,7 +113,7 @@ def _user(
             (f"{tag}-list", functools.partial(command, f"list user-{user}", tag=f"{tag}-list")),
             (
                 f"{tag}-ask",
-                functools.partial(command, f"user-{user} 2 production", tag=f"{tag}-ask"),
+                functools.partial(command, f"user-{user} 2 production benchmark", tag=f"{tag}-ask"),
             ),
             (f"{tag}-ok", functools.partial(click, button, str(request_id), tag=f"{tag}-ok")),
         ]

@@ -267,7 +267,7 @@ class _User:
         staging = self.versions_in("Staging")
         if len(staging) != 1:
             raise AssertionError(f"{self.model}: expected one Staging version, got {staging}")
-        ask = f"{self.model} {staging[0]} production"
+        ask = f"{self.model} {staging[0]} production benchmark"
         self.timed(functools.partial(command, ask, tag=f"{tag}-ask"))
         filed = self.answer(f"{tag}-ask").body.get("text", "")
         found = re.search(r"Request #(\d+) ", filed)

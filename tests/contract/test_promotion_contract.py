@@ -10,7 +10,13 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.results import MoveApplied, Outcome, RequestFiled
-from bot.domain.tags import TAG_APPROVED_BY, TAG_DECIDED_AT, TAG_REQUEST_ID, TAG_REQUESTED_BY
+from bot.domain.tags import (
+    TAG_APPROVED_BY,
+    TAG_DECIDED_AT,
+    TAG_REASON,
+    TAG_REQUEST_ID,
+    TAG_REQUESTED_BY,
+)
 from bot.errors import RuleViolation
 from storage.models import RequestKind, RequestStatus
 from tests.contract.conftest import APPROVER, REQUESTER, World
@@ -234,6 +240,7 @@ def test_history_and_tags_say_who_asked_who_approved_and_which_version_was_displ
     assert displaced.comment.endswith("replaced by version 2")
     stamp = world.clock.now.isoformat(timespec="seconds")
     assert _promobot_tags(world, 2) == {
+        TAG_REASON: "better on the holdout set",
         TAG_REQUESTED_BY: REQUESTER,
         TAG_APPROVED_BY: APPROVER,
         TAG_REQUEST_ID: str(filed.request.id),

@@ -12,7 +12,13 @@ from sqlalchemy import event
 from bot.domain.approvers import StaticApprovers
 from bot.domain.results import Decision, Outcome, RequestFiled
 from bot.domain.service import Promotions
-from bot.domain.tags import TAG_APPROVED_BY, TAG_DECIDED_AT, TAG_REQUEST_ID, TAG_REQUESTED_BY
+from bot.domain.tags import (
+    TAG_APPROVED_BY,
+    TAG_DECIDED_AT,
+    TAG_REASON,
+    TAG_REQUEST_ID,
+    TAG_REQUESTED_BY,
+)
 from bot.errors import (
     NotAllowedError,
     PromobotError,
@@ -71,6 +77,7 @@ def test_approval_applies_archives_previous_production_and_writes_tags(
     assert decision.request.open_model is None
     assert _stages(mlflow_client) == ["Archived", "Production"]
     assert mlflow_client.get_model_version(MODEL, "2").tags == {
+        TAG_REASON: "better on the holdout set",
         TAG_REQUESTED_BY: REQUESTER,
         TAG_APPROVED_BY: APPROVER,
         TAG_REQUEST_ID: str(request_id),

@@ -44,7 +44,11 @@ def _file_requests(
     )
     return [
         promotions.requests.move(
-            model=_model(user), version=2, target="Production", actor=f"U0REQ{user:02d}"
+            model=_model(user),
+            version=2,
+            target="Production",
+            actor=f"U0REQ{user:02d}",
+            reason="better on the holdout set",
         ).request.id
         or 0
         for user in range(users)

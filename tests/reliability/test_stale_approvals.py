@@ -68,7 +68,7 @@ def test_a_hotfix_put_into_production_while_a_request_waits_makes_its_approval_s
         )
     )
     production = "Production" if mode == "stages" else "@champion"
-    served.slack.command(REQUESTER, f"churn 2 {production.lower()}")
+    served.slack.command(REQUESTER, f"churn 2 {production.lower()} recall up on the holdout set")
     card = served.fake.wait_for("chat.postMessage")[0]
     request_id = str(buttons(card.body["blocks"])[0]["value"])
     promised = "will be archived" if mode == "stages" else "loses @champion"

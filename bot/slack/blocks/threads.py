@@ -25,7 +25,7 @@ def decision_reply(decision: Decision) -> str:
         case Outcome.REJECTED:
             return f":x: Rejected by {who}: {md.escape(request.comment)}"
         case Outcome.CANCELLED:
-            return f":leftwards_arrow_with_hook: Withdrawn by {who}." + _because(request.comment)
+            return f":leftwards_arrow_with_hook: Withdrawn by {who}" + _because(request.comment)
         case Outcome.EXPIRED:
             return ":hourglass: Expired without a decision."
         case Outcome.FAILED:
@@ -87,4 +87,4 @@ def _what(request: RequestView) -> str:
 
 
 def _because(comment: str) -> str:
-    return f" {md.escape(comment)}" if comment else ""
+    return f": {md.escape(comment)}" if comment else "."
