@@ -102,10 +102,10 @@ USAGE_LINES = (
     ("list <model>", "every version of a model with stage, aliases and metrics"),
     (
         "<model> <version> <target> [<reason>]",
-        "move a version to a stage or an @alias; production asks, with a reason",
+        "move a version to a stage or an @alias; production asks an approver",
     ),
     ("archive <model> <version> [<reason>]", "archive a version (production needs approval)"),
-    ("rollback <model> [<version>] <reason>", "bring back the previous production version"),
+    ("rollback <model> [<version>] [<reason>]", "bring back the previous production version"),
     ("history <model>", "the recorded decisions, newest first"),
     ("pending", "the open requests"),
     ("cancel <request-id>", "withdraw your own request"),

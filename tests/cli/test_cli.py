@@ -91,7 +91,6 @@ def test_transition_to_production_files_a_request_and_changes_nothing(
             ["--version", "2", "--stage", "Production", "--reason", "better on the holdout set"],
             "is in Archived, not Staging",
         ),
-        (["--version", "1", "--stage", "Production"], "A move to Production needs a reason"),
     ],
 )
 def test_transition_stage_bad_input_is_one_clear_line(

@@ -103,13 +103,12 @@ def test_the_reason_typed_after_the_target_is_on_the_card_in_history_and_in_the_
     assert "promote: &lt;!channel&gt; AUC &amp; recall up" in all_text([history])
 
 
-def test_a_production_request_without_a_reason_is_refused_and_changes_nothing(
+def test_a_production_request_without_a_reason_is_filed_and_its_card_says_so(
     served: Served,
 ) -> None:
     served.slack.command(REQUESTER, "churn 2 production", tag="bare")
-    reply = served.fake.wait_for("response_url", lambda c: c.path.endswith("/bare"))[0]
-    assert "A move to Production needs a reason" in reply.body["text"]
-    assert served.fake.of("chat.postMessage") == []
+    card = served.fake.wait_for("chat.postMessage")[0]
+    assert "*Reason:* _none given_" in all_text([card])
 
 
 def test_reject_asks_for_a_reason_and_the_card_thread_and_requester_get_it(

@@ -134,6 +134,8 @@ def _header(request: RequestView) -> list[Block]:
     ]
     if request.reason:
         lines.append(f"*Reason:* {md.escape(request.reason)}")
+    else:
+        lines.append("*Reason:* _none given_")
     if request.required_approvals > 1:
         lines.append(progress_line(request))
     if request.displaced:
