@@ -54,9 +54,11 @@ def test_transition_stage_prints_the_tutorial_line(
     assert "applied version 1 Staging -> Archived by cli:" in history.stdout
 
 
+@pytest.mark.parametrize("reason", [[], ["--reason", "accuracy up on the holdout set"]])
 def test_transition_to_production_files_a_request_and_changes_nothing(
-    tmp_path: Path, registry_env: dict[str, str], mlflow_client: Any
+    tmp_path: Path, registry_env: dict[str, str], mlflow_client: Any, reason: list[str]
 ) -> None:
+    """The tutorial's command, with or without a reason."""
     args = [
         "models",
         "transition-stage",
@@ -68,8 +70,7 @@ def test_transition_to_production_files_a_request_and_changes_nothing(
         "Production",
         "--actor",
         "ann",
-        "--reason",
-        "accuracy up on the holdout set",
+        *reason,
     ]
     result = run_cli(args, tmp_path, **registry_env)
     assert result.returncode == 0, result.stderr
