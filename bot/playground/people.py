@@ -26,7 +26,7 @@ class Person:
 
     @property
     def label(self) -> str:
-        """`Ann (ML engineer)`: the name the people switcher shows."""
+        """`Ann (ML engineer)`: the name with the role, as the switcher's tooltip shows it."""
         return f"{self.name} ({self.role})"
 
 

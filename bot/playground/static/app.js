@@ -203,6 +203,11 @@ function updateUnread() {
   $("tab-messages").textContent = unread > 0 ? `promobot: Messages (${unread})` : "promobot: Messages";
 }
 
+function showRole() {
+  const who = config.people.find((p) => p.id === me);
+  $("person-role").textContent = who ? who.role : "";
+}
+
 function switchPerson(id) {
   me = id;
   for (const entry of messageNodes.values()) entry.node.remove();
@@ -281,9 +286,14 @@ async function poll() {
 async function start() {
   config = await (await fetch("/ui/config")).json();
   const people = $("person");
-  people.replaceChildren(...config.people.map((p) => el("option", { value: p.id }, p.label)));
+  // Each option is the person's name; their role is shown beside the switcher.
+  people.replaceChildren(...config.people.map((p) => el("option", { value: p.id, title: p.label }, p.name)));
   me = config.people[0].id;
-  people.addEventListener("change", () => switchPerson(people.value));
+  showRole();
+  people.addEventListener("change", () => {
+    switchPerson(people.value);
+    showRole();
+  });
   $("tab-channel").addEventListener("click", () => selectTab("channel"));
   $("tab-messages").addEventListener("click", () => selectTab("messages"));
   $("tab-home").addEventListener("click", () => selectTab("home"));
