@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -75,11 +76,15 @@ def test_commands_answer_within_three_seconds_and_retry_applies_once_after_outag
         assert "failed" in notice.body["text"] and "Retry" in notice.body["text"]
 
         server = start_mlflow_server(tmp_path, port)
-        served.slack.click("U0BOB", "promobot_retry", request_id)
+        served.slack.click("U0BOB", "promobot_retry", request_id, tag="first-retry")
         served.slack.click("U0CAT", "promobot_retry", request_id, tag="second-retry")
         applied_card = served.fake.wait_for("chat.update", count=2, timeout=30)[1]
         assert "Approved and applied" in str(applied_card.body["blocks"])
-        served.fake.wait_for("response_url", lambda c: c.path.endswith("/second-retry"))
+        # Both retries race once acked: whichever lost is told who applied it.
+        [told] = served.fake.wait_for(
+            "response_url", lambda c: c.path.endswith(("/first-retry", "/second-retry"))
+        )
+        assert re.search(r"already \*(approved|applied)\*", told.body["text"]), told.body
         time.sleep(0.3)
         assert len(served.fake.of("chat.update")) == 2
         assert client.get_model_version("churn", "2").current_stage == "Production"
